@@ -1,0 +1,106 @@
+"""The composition root of the web process: settings + database → FastAPI app with every router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+import riff
+from riff.core import migrate
+from riff.core.db import Database
+from riff.core.errors import RiffError, TooManyRequests
+from riff.core.security import load_secret_key, session_signing_key
+from riff.core.settings import Settings, get_settings
+
+SESSION_COOKIE = "riff_session"
+
+
+def _validation_field(loc: tuple[Any, ...]) -> str:
+    # ("body", "items", 3, "price") -> "items[3].price"; the transport part ("body"/"query") is dropped.
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or None  # type: ignore[return-value]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RiffError)
+    async def _riff_error(_request: Request, exc: RiffError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        details = [{"field": _validation_field(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+        body = {
+            "error": {
+                "code": "validation_error",
+                "message": first["msg"],
+                "field": _validation_field(tuple(first["loc"])),
+                "details": details,
+            }
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        body = {"error": {"code": code, "message": str(exc.detail), "field": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.resolved_database_url)
+    master_key = load_secret_key(settings)
+
+    app = FastAPI(title="RIFF", version=riff.__version__, description="Realtime Inventory Fast Flow API")
+    app.state.settings = settings
+    app.state.database = database
+    app.state.master_key = master_key
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_signing_key(master_key),
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+    )
+    _install_error_handlers(app)
+
+    @app.get("/health", tags=["system"])
+    def health() -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            checks["database"] = "ok"
+            checks["migrations"] = "current" if migrate.is_current(database.engine) else "pending"
+        except Exception as exc:  # any failure to reach the DB is exactly what health reports
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+            checks["migrations"] = "unknown"
+        healthy = checks["database"] == "ok" and checks["migrations"] == "current"
+        return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+
+    @app.get("/version", tags=["system"])
+    def version() -> dict[str, str]:
+        return {"version": riff.__version__, "database": database.dialect}
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[Any]:
+    # Each package exposes `router` from endpoints.py (JSON API) or views.py (HTML); list them here.
+    from riff.auth.endpoints import router as auth_router
+    from riff.catalog.endpoints import router as catalog_router
+
+    return [auth_router, catalog_router]

@@ -1,0 +1,21 @@
+"""The ``riff`` command. Each area registers its own Typer sub-app from a module in this package."""
+
+from __future__ import annotations
+
+import typer
+
+from riff.cli import catalog, database, server, users
+
+app = typer.Typer(name="riff", help="RIFF: one catalog, many marketplaces, sold once.", no_args_is_help=True)
+
+app.add_typer(database.app, name="db", help="Database migrations.")
+app.add_typer(catalog.import_app, name="import", help="Import products.")
+app.add_typer(catalog.export_app, name="export", help="Export products.")
+app.add_typer(catalog.products_app, name="products", help="Browse products.")
+app.add_typer(users.user_app, name="user", help="Manage users.")
+app.add_typer(users.token_app, name="token", help="Manage API tokens.")
+server.register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,9 @@
+"""``riff up`` and ``riff serve``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

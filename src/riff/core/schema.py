@@ -1,0 +1,11 @@
+"""Imports every package's models so ``Base.metadata`` is complete (Alembic and tests use this)."""
+
+from riff.auth import models as auth_models
+from riff.catalog import models as catalog_models
+from riff.channels import models as channel_models
+from riff.core.models import Base
+from riff.sync import models as sync_models
+
+metadata = Base.metadata
+
+__all__ = ["auth_models", "catalog_models", "channel_models", "metadata", "sync_models"]
