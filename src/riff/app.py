@@ -16,6 +16,7 @@ from riff.core.db import Database
 from riff.core.errors import RiffError, TooManyRequests
 from riff.core.security import load_secret_key, session_signing_key
 from riff.core.settings import Settings, get_settings
+from riff.web.install import install_web
 
 SESSION_COOKIE = "riff_session"
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=settings.session_cookie_secure,
     )
     _install_error_handlers(app)
+    install_web(app)
 
     @app.get("/health", tags=["system"])
     def health() -> JSONResponse:
@@ -102,5 +104,18 @@ def _routers() -> list[Any]:
     # Each package exposes `router` from endpoints.py (JSON API) or views.py (HTML); list them here.
     from riff.auth.endpoints import router as auth_router
     from riff.catalog.endpoints import router as catalog_router
+    from riff.channels.endpoints import router as channels_router
+    from riff.channels.endpoints import webhook_router as channels_webhook_router
+    from riff.jobs.endpoints import metrics_router as jobs_metrics_router
+    from riff.jobs.endpoints import router as jobs_router
+    from riff.web.views import router as web_router
 
-    return [auth_router, catalog_router]
+    return [
+        auth_router,
+        catalog_router,
+        web_router,
+        channels_router,
+        channels_webhook_router,
+        jobs_router,
+        jobs_metrics_router,
+    ]

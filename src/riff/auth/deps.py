@@ -1,68 +1,93 @@
-"""Who is calling: a bearer API token (scripts) or the session cookie (web UI)."""
+"""Who is calling: a bearer API token (scripts) or the session cookie (web UI).
+
+The auth gate middleware resolves the caller once per request (``resolve_user``) and caches it on
+``request.state.user``; these dependencies then only check roles. They also work without the gate.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
-from riff.auth.models import ApiToken, Role, User
-from riff.core.clock import utcnow
+from riff.auth import sessions
+from riff.auth.consts import SESSION_USER_KEY
+from riff.auth.models import Role, User
+from riff.auth.service import user_for_api_token
 from riff.core.errors import Forbidden, Unauthenticated
-from riff.core.security import hash_api_token
 
-SESSION_USER_KEY = "user_id"
+__all__ = [
+    "SESSION_USER_KEY",
+    "CurrentUser",
+    "Owner",
+    "Writer",
+    "bearer_token",
+    "client_ip",
+    "current_user",
+    "require_owner",
+    "require_writer",
+    "resolve_user",
+]
 
-
-def _user_from_token(request: Request, token: str) -> User | None:
-    database = request.app.state.database
-    with database.session() as session:
-        row = session.execute(
-            sa.select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_api_token(token))
-        ).one_or_none()
-        if row is None:
-            return None
-        api_token, user = row
-        now = utcnow()
-        if api_token.revoked_at is not None or (api_token.expires_at and api_token.expires_at <= now):
-            return None
-        # Touch at most once a minute: a busy script should not turn every read into a write.
-        if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
-            api_token.last_used_at = now
-        session.expunge(user)
-        return user
+# Far longer than any token we issue; refusing early keeps junk headers from costing a hash + query.
+MAX_BEARER_TOKEN_LENGTH = 256
 
 
-def _user_from_session(request: Request) -> User | None:
-    if "session" not in request.scope:
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token from ``Authorization: Bearer ...`` ('' when the scheme is Bearer but empty), else None."""
+    header = connection.headers.get("authorization", "")
+    if header[:7].lower() != "bearer ":
         return None
-    user_id = request.session.get(SESSION_USER_KEY)
-    if not user_id:
+    return header[7:].strip()
+
+
+def client_ip(connection: HTTPConnection) -> str:
+    """The peer address. Behind a reverse proxy run uvicorn with ``--proxy-headers`` and
+    ``--forwarded-allow-ips`` so this is the browser's address, not the proxy's."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def _user_from_session(connection: HTTPConnection) -> User | None:
+    user_id = sessions.session_user_id(connection)
+    if user_id is None:
         return None
-    database = request.app.state.database
-    with database.read_session() as session:
-        user = session.get(User, int(user_id))
+    with connection.app.state.database.read_session() as session:
+        user = session.get(User, user_id)
         if user is not None:
             session.expunge(user)
+    if user is None or not sessions.session_matches(connection, user):
+        return None  # deleted user, or the password changed since this session began
+    return user
+
+
+def resolve_user(connection: HTTPConnection) -> User | None:
+    """The active user behind this request, or None when there are no credentials at all.
+
+    A bearer header wins over the cookie (scripts never depend on a browser session). A bearer
+    token that is unknown, revoked or expired raises ``Unauthenticated`` rather than falling back.
+    Blocking (database) — call it from a worker thread in async code.
+    """
+    token = bearer_token(connection)
+    if token is not None:
+        user = (
+            user_for_api_token(connection.app.state.database, token)
+            if 0 < len(token) <= MAX_BEARER_TOKEN_LENGTH
+            else None
+        )
+        if user is None or not user.is_active:
+            raise Unauthenticated("invalid, expired or revoked API token")
         return user
+    user = _user_from_session(connection)
+    return user if user is not None and user.is_active else None
 
 
 def current_user(request: Request) -> User:
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    header = request.headers.get("authorization", "")
-    user: User | None = None
-    if header.lower().startswith("bearer "):
-        user = _user_from_token(request, header[7:].strip())
-        if user is None:
-            raise Unauthenticated("invalid, expired or revoked API token")
-    else:
-        user = _user_from_session(request)
-    if user is None or not user.is_active:
+    user = resolve_user(request)
+    if user is None:
         raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>' or log in")
     request.state.user = user
     return user

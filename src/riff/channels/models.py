@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riff.catalog.models import Category, Product, str_enum
+from riff.core.clock import utcnow
 from riff.core.models import Base, JSONType, Money, TimestampMixin, UTCDateTime
 
 
@@ -101,3 +102,28 @@ class Listing(TimestampMixin, Base):
     extras: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     product: Mapped[Product] = relationship()
+
+
+class ChannelEvent(Base):
+    """Inbox of inbound marketplace events (webhook deliveries and polled changes).
+
+    ``(channel, external_id)`` is unique and rows are inserted with on-conflict-do-nothing, so a delivery
+    seen twice is stored, and handled, once. ``external_id`` is the event's dedupe key.
+    """
+
+    __tablename__ = "channel_events"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id", name="uq_channel_events_channel_external_id"),
+        sa.Index("ix_channel_events_handled_at", "handled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(40))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("channel_accounts.id", ondelete="SET NULL"))
+    external_id: Mapped[str] = mapped_column(sa.String(200))
+    topic: Mapped[str] = mapped_column(sa.String(80))
+    object_id: Mapped[str | None] = mapped_column(sa.String(120))  # the remote order/listing id
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from riff.cli import catalog, database, server, users
+from riff.cli import catalog, channels, database, jobs, sandbox, server, users
 
 app = typer.Typer(name="riff", help="RIFF: one catalog, many marketplaces, sold once.", no_args_is_help=True)
 
@@ -14,6 +14,10 @@ app.add_typer(catalog.export_app, name="export", help="Export products.")
 app.add_typer(catalog.products_app, name="products", help="Browse products.")
 app.add_typer(users.user_app, name="user", help="Manage users.")
 app.add_typer(users.token_app, name="token", help="Manage API tokens.")
+app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(channels.channels_app, name="channels", help="Channel accounts (Reverb, eBay, ...).")
+app.add_typer(jobs.jobs_app, name="jobs", help="Inspect and manage background jobs.")
+jobs.register(app)
 server.register(app)
 
 

@@ -105,7 +105,9 @@ def register(app: typer.Typer) -> None:
             _worker(settings, database, worker),
         ):
             if sandbox_names:
-                console.print(f"[yellow]SANDBOX[/] channels running against local sandboxes: {', '.join(sandbox_names)}")
+                console.print(
+                    f"[yellow]SANDBOX[/] channels running against local sandboxes: {', '.join(sandbox_names)}"
+                )
             console.print(f"RIFF at [bold]http://{host}:{port}[/] (API docs at /docs). Ctrl-C to stop.")
             _web_server(settings, database, host, port).run()
         database.dispose()

@@ -4,6 +4,7 @@ from riff.auth import models as auth_models
 from riff.catalog import models as catalog_models
 from riff.channels import models as channel_models
 from riff.core.models import Base
+from riff.jobs import models as jobs_models  # noqa: F401
 from riff.sync import models as sync_models
 
 metadata = Base.metadata

@@ -1,0 +1,96 @@
+"""The one place a channel price is computed: override, else base price + markup, rounded up to an ending.
+
+Every caller (API, CSV export, channel adapters, the sync engine) goes through ``effective_price`` so a
+product never shows two different prices for the same channel.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from riff.channels.models import ChannelPriceRule
+from riff.core.errors import ValidationFailed
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+MAX_MARKUP_PERCENT = Decimal(1000)
+MIN_MARKUP_PERCENT = Decimal(-90)
+
+
+def parse_endings(text: str | None) -> tuple[int, ...]:
+    """``"49,99"`` -> ``(49, 99)``: the last two digits a whole-number price may end in."""
+    if not text or not text.strip():
+        return ()
+    return _parse_endings(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_endings(text: str) -> tuple[int, ...]:
+    # Cached: a product list prices every row on every channel, and rules are a handful of strings.
+    endings: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not (part.isascii() and part.isdigit()) or len(part) > 2:
+            raise ValidationFailed(
+                f"price ending {part!r} must be one or two digits (00-99)", field="price_endings"
+            )
+        endings.add(int(part))
+    return tuple(sorted(endings))
+
+
+def format_endings(endings: Iterable[int]) -> str:
+    return ",".join(f"{e:02d}" for e in sorted(set(endings)))
+
+
+def round_up_to_ending(price: Decimal, endings: tuple[int, ...]) -> Decimal:
+    """Round up to the next whole number whose last two digits are one of ``endings``.
+
+    1234.10 with (49, 99) -> 1249; 1260 -> 1299; 1299.50 -> 1349 (the next hundred's first ending).
+    """
+    if not endings:
+        return price.quantize(CENT, rounding=ROUND_HALF_UP)
+    whole = int(price.to_integral_value(rounding=ROUND_CEILING))
+    hundreds, last_two = divmod(whole, 100)
+    for ending in endings:
+        if ending >= last_two:
+            return Decimal(hundreds * 100 + ending).quantize(CENT)
+    return Decimal((hundreds + 1) * 100 + endings[0]).quantize(CENT)
+
+
+def effective_price(base_price: Decimal, rule: ChannelPriceRule | None, override: Decimal | None) -> Decimal:
+    """The price a channel shows: a listing's override wins; otherwise base × (1 + markup %), rounded up
+    to the rule's next ending (or to the cent when it has none)."""
+    if override is not None:
+        return Decimal(override).quantize(CENT, rounding=ROUND_HALF_UP)
+    price = Decimal(base_price)
+    if rule is None:
+        return price.quantize(CENT, rounding=ROUND_HALF_UP)
+    markup = Decimal(rule.markup_percent or 0)
+    if not markup and not rule.price_endings:
+        return price.quantize(CENT, rounding=ROUND_HALF_UP)
+    # Quantize to the cent first so a markup that lands exactly on an ending is not pushed past it.
+    marked_up = (price * (HUNDRED + markup) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_up_to_ending(marked_up, parse_endings(rule.price_endings))
+
+
+def channel_prices(
+    base_price: Decimal,
+    rules: Iterable[ChannelPriceRule],
+    overrides: Mapping[str, Decimal | None] | None = None,
+) -> dict[str, Decimal]:
+    """The price on every channel that has a rule, plus any channel where a listing overrides it."""
+    overrides = overrides or {}
+    by_channel = {rule.channel: rule for rule in rules}
+    channels = sorted(set(by_channel) | {c for c, o in overrides.items() if o is not None})
+    return {c: effective_price(base_price, by_channel.get(c), overrides.get(c)) for c in channels}
+
+
+def validate_markup(markup_percent: Decimal) -> Decimal:
+    if not MIN_MARKUP_PERCENT <= markup_percent <= MAX_MARKUP_PERCENT:
+        raise ValidationFailed(
+            f"markup_percent must be between {MIN_MARKUP_PERCENT} and {MAX_MARKUP_PERCENT}",
+            field="markup_percent",
+        )
+    return markup_percent.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,28 @@
+"""Every channel RIFF knows, keyed by slug. Which are enabled, and with which account, is data
+(``channel_accounts``), not code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riff.channels.contract import Channel
+from riff.channels.reverb.adapter import ReverbChannel
+from riff.core.errors import ValidationFailed
+
+# The marketplaces RIFF is built for, in the order the UI lists them; not all have an adapter yet.
+CHANNEL_SLUGS = ("reverb", "ebay", "shopify", "vintage_and_rare", "discogs")
+
+CHANNELS: dict[str, type[Any]] = {
+    ReverbChannel.slug: ReverbChannel,
+}
+
+
+def channel_class(slug: str) -> type[Channel]:
+    cls = CHANNELS.get(slug)
+    if cls is None:
+        if slug in CHANNEL_SLUGS:
+            raise ValidationFailed(f"channel {slug!r} has no adapter yet", field="channel")
+        raise ValidationFailed(
+            f"unknown channel {slug!r} (known: {', '.join(CHANNEL_SLUGS)})", field="channel"
+        )
+    return cls  # type: ignore[no-any-return]

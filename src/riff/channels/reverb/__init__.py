@@ -1,0 +1,1 @@
+"""Reverb (reverb.com): REST + HAL, personal access token. See docs/channels/reverb.md."""

@@ -1,0 +1,93 @@
+"""Point every channel that has no real credentials at a local sandbox (``riff up``'s demo mode).
+
+A channel counts as "really configured" when it has an enabled account that is not a sandbox account.
+For every other channel that has both an adapter and a sandbox, the sandbox is started on its fixed port
+(``RIFF_SANDBOX_BASE_PORT`` + its index) and an account named ``sandbox`` is created or refreshed to
+use it. Accounts are visibly flagged ``is_sandbox`` so the UI and logs show the SANDBOX badge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from riff.channels import service as channels
+from riff.channels.models import ChannelAccount
+from riff.channels.registry import CHANNELS
+from riff.channels.schemas import AccountCreate, AccountUpdate
+from riff.core.db import Database
+from riff.core.logging import get_logger
+from riff.core.security import SecretBox, load_secret_key
+from riff.core.settings import Settings
+from riff_sandbox.registry import SANDBOXES
+from riff_sandbox.runner import RunningSandbox, start_many
+
+log = get_logger(__name__)
+
+SANDBOX_ACCOUNT_NAME = "sandbox"
+
+# What a RIFF account needs to talk to each sandbox: (config, secrets) from the running sandbox.
+# The values are the sandbox's seeded ones (e.g. Reverb's shipping profile 15655).
+AccountFactory = Callable[[RunningSandbox], tuple[dict[str, Any], dict[str, str]]]
+SANDBOX_ACCOUNTS: dict[str, AccountFactory] = {
+    "reverb": lambda sb: ({"shipping_profile_id": "15655", "currency": "GBP"}, {"token": sb.token or ""}),
+}
+
+
+def channels_needing_sandbox(database: Database) -> list[str]:
+    with database.read_session() as session:
+        accounts = channels.list_accounts(session)
+        really_configured = {a.channel for a in accounts if a.enabled and not a.is_sandbox}
+    return [
+        slug
+        for slug in CHANNELS
+        if slug in SANDBOXES and slug in SANDBOX_ACCOUNTS and slug not in really_configured
+    ]
+
+
+def _upsert_sandbox_account(
+    session: Any, box: SecretBox, slug: str, sandbox: RunningSandbox
+) -> ChannelAccount:
+    config, secrets = SANDBOX_ACCOUNTS[slug](sandbox)
+    existing = next(
+        (a for a in channels.list_accounts(session, slug) if a.name == SANDBOX_ACCOUNT_NAME), None
+    )
+    if existing is None:
+        return channels.create_account(
+            session,
+            box,
+            AccountCreate(
+                channel=slug,
+                name=SANDBOX_ACCOUNT_NAME,
+                is_sandbox=True,
+                base_url=sandbox.api_base_url,
+                config=config,
+                secrets=secrets,
+            ),
+        )
+    return channels.update_account(
+        session,
+        box,
+        existing,
+        AccountUpdate(
+            enabled=True, is_sandbox=True, base_url=sandbox.api_base_url, config=config, secrets=dict(secrets)
+        ),
+    )
+
+
+def start_sandboxes_for_unconfigured_channels(settings: Settings, database: Database) -> list[RunningSandbox]:
+    names = channels_needing_sandbox(database)
+    if not names:
+        return []
+    running = start_many(names, port_base=settings.sandbox_base_port, data_dir=settings.data_dir)
+    box = SecretBox(load_secret_key(settings))
+    try:
+        with database.session() as session:
+            for sandbox in running:
+                _upsert_sandbox_account(session, box, sandbox.name, sandbox)
+                log.info("sandbox.channel.wired", channel=sandbox.name, base_url=sandbox.api_base_url)
+    except BaseException:
+        for sandbox in running:
+            sandbox.stop()
+        raise
+    return running

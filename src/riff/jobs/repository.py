@@ -1,0 +1,319 @@
+"""All SQL of the job engine. Where a guarantee needs a different mechanism per database, the difference
+is kept inside one method here (the service never asks which database it is talking to)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from riff.core.db import is_postgres
+from riff.core.repository import RepositoryBase
+from riff.jobs.consts import JobStatus
+from riff.jobs.models import Job, RateLimitBucket, SchedulerRun
+
+QUEUED = JobStatus.QUEUED.value
+IN_PROGRESS = JobStatus.IN_PROGRESS.value
+# Namespace of the transaction-scoped advisory locks that serialise claims on capped channels ("RIFF").
+ADVISORY_LOCK_NAMESPACE = 0x52494646
+_NO_SYNC = {"synchronize_session": False}
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if is_postgres(session) else sqlite.insert
+
+
+class JobRepository(RepositoryBase[Job]):
+    model = Job
+
+    # ---- enqueue -------------------------------------------------------------------------------
+
+    def insert(self, values: dict[str, Any]) -> Job:
+        return self.session.scalars(sa.insert(Job).values(**values).returning(Job)).one()
+
+    def insert_unless_queued(self, values: dict[str, Any]) -> Job | None:
+        """INSERT unless a queued job holds the same coalesce key (the partial unique index decides,
+        atomically, even against a concurrent transaction in another process)."""
+        statement = (
+            _insert(self.session)(Job)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Job.coalesce_key], index_where=Job.status == QUEUED)
+            .returning(Job)
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def merge_into_queued(
+        self,
+        coalesce_key: str,
+        *,
+        priority: int,
+        run_after: dt.datetime,
+        payload: dict[str, Any],
+        max_attempts: int,
+    ) -> int | None:
+        """Fold a new request into the queued job with the same key: keep the more urgent priority and
+        the earlier run_after; the newest payload wins. None if that job has started meanwhile."""
+        statement = (
+            sa.update(Job)
+            .where(Job.coalesce_key == coalesce_key, Job.status == QUEUED)
+            .values(
+                priority=sa.case((Job.priority > priority, priority), else_=Job.priority),
+                run_after=sa.case((Job.run_after > run_after, run_after), else_=Job.run_after),
+                payload=payload,
+                max_attempts=sa.case((Job.max_attempts < max_attempts, max_attempts), else_=Job.max_attempts),
+            )
+            .returning(Job.id)
+        )
+        return self.session.execute(statement, execution_options=_NO_SYNC).scalar_one_or_none()
+
+    def queued_id_for_key(self, coalesce_key: str) -> int | None:
+        return self.session.execute(
+            sa.select(Job.id).where(Job.coalesce_key == coalesce_key, Job.status == QUEUED)
+        ).scalar_one_or_none()
+
+    # ---- claim ---------------------------------------------------------------------------------
+
+    def running_counts(self, channels: Iterable[str], now: dt.datetime) -> dict[str, int]:
+        channels = list(channels)
+        if not channels:
+            return {}
+        rows = self.session.execute(
+            sa.select(Job.channel, sa.func.count())
+            .where(Job.status == IN_PROGRESS, Job.channel.in_(channels), Job.lease_expires_at > now)
+            .group_by(Job.channel)
+        )
+        return {str(channel): int(count) for channel, count in rows}
+
+    def claim_candidates(
+        self, *, now: dt.datetime, limit: int, kinds: Iterable[str] | None, exclude_channels: Iterable[str]
+    ) -> list[tuple[int, str | None]]:
+        """The next runnable jobs in priority order, row-locked on PostgreSQL with SKIP LOCKED so concurrent
+        workers take different rows. (SQLite renders no FOR UPDATE; there the write transaction is the lock:
+        BEGIN IMMEDIATE makes the whole claim atomic against other processes.)"""
+        statement = (
+            sa.select(Job.id, Job.channel)
+            .where(Job.status == QUEUED, Job.run_after <= now)
+            .order_by(Job.priority, Job.run_after, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if kinds is not None:
+            statement = statement.where(Job.kind.in_(list(kinds)))
+        excluded = list(exclude_channels)
+        if excluded:
+            statement = statement.where(sa.or_(Job.channel.is_(None), Job.channel.not_in(excluded)))
+        return [(row.id, row.channel) for row in self.session.execute(statement)]
+
+    def lock_channel(self, channel: str) -> None:
+        """Serialise claims on one capped channel until this transaction ends (PostgreSQL; on SQLite the
+        transaction already holds the database write lock)."""
+        if is_postgres(self.session):
+            self.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:channel))"),
+                {"namespace": ADVISORY_LOCK_NAMESPACE, "channel": channel},
+            )
+
+    def mark_claimed(
+        self, ids: Sequence[int], *, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> list[Job]:
+        if not ids:
+            return []
+        statement = (
+            sa.update(Job)
+            .where(Job.id.in_(list(ids)), Job.status == QUEUED)
+            .values(
+                status=IN_PROGRESS,
+                attempts=Job.attempts + 1,
+                lease_owner=owner,
+                lease_expires_at=lease_until,
+                heartbeat_at=now,
+                started_at=now,
+            )
+            .returning(Job)
+        )
+        jobs = list(self.session.scalars(statement, execution_options=_NO_SYNC))
+        return sorted(jobs, key=lambda job: (job.priority, job.run_after, job.id))
+
+    def next_run_after(self, kinds: Iterable[str] | None, after: dt.datetime) -> dt.datetime | None:
+        statement = sa.select(sa.func.min(Job.run_after)).where(Job.status == QUEUED, Job.run_after > after)
+        if kinds is not None:
+            statement = statement.where(Job.kind.in_(list(kinds)))
+        value = self.session.execute(statement).scalar_one_or_none()
+        if value is None:
+            return None
+        # Aggregates bypass the column type on SQLite (a string comes back); reparse through it.
+        return _as_utc(value)
+
+    # ---- leases --------------------------------------------------------------------------------
+
+    def extend_leases(
+        self, ids: Sequence[int], *, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> int:
+        if not ids:
+            return 0
+        result = self.session.execute(
+            sa.update(Job)
+            .where(Job.id.in_(list(ids)), Job.status == IN_PROGRESS, Job.lease_owner == owner)
+            .values(lease_expires_at=lease_until, heartbeat_at=now),
+            execution_options=_NO_SYNC,
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def expired_leases(self, now: dt.datetime, limit: int = 100) -> list[Job]:
+        statement = (
+            sa.select(Job)
+            .where(Job.status == IN_PROGRESS, Job.lease_expires_at < now)
+            .order_by(Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(statement))
+
+    def held_by(self, owner: str) -> list[Job]:
+        return list(
+            self.session.scalars(sa.select(Job).where(Job.status == IN_PROGRESS, Job.lease_owner == owner))
+        )
+
+    # ---- finishing an attempt (fenced: only the current lease holder's attempt may finish it) --------
+
+    def finish_attempt(self, job_id: int, *, owner: str | None, attempt: int, values: dict[str, Any]) -> bool:
+        conditions = [Job.id == job_id, Job.status == IN_PROGRESS, Job.attempts == attempt]
+        if owner is not None:
+            conditions.append(Job.lease_owner == owner)
+        result = self.session.execute(
+            sa.update(Job).where(*conditions).values(**values), execution_options=_NO_SYNC
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def set_values(self, job_id: int, values: dict[str, Any], *, from_statuses: Iterable[str]) -> bool:
+        result = self.session.execute(
+            sa.update(Job).where(Job.id == job_id, Job.status.in_(list(from_statuses))).values(**values),
+            execution_options=_NO_SYNC,
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def get_for_update(self, job_id: int) -> Job | None:
+        return self.session.scalars(
+            sa.select(Job).where(Job.id == job_id).with_for_update().execution_options(populate_existing=True)
+        ).one_or_none()
+
+    # ---- visibility ----------------------------------------------------------------------------
+
+    def filtered(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        channel: str | None = None,
+        kind: str | None = None,
+        product_id: int | None = None,
+        listing_id: int | None = None,
+    ) -> Any:
+        statement = sa.select(Job).order_by(Job.id.desc())
+        if statuses:
+            statement = statement.where(Job.status.in_(list(statuses)))
+        if channel is not None:
+            statement = statement.where(Job.channel == channel)
+        if kind is not None:
+            statement = statement.where(Job.kind == kind)
+        if product_id is not None:
+            statement = statement.where(Job.product_id == product_id)
+        if listing_id is not None:
+            statement = statement.where(Job.listing_id == listing_id)
+        return statement
+
+    def counts_by_status_channel(self) -> list[tuple[str, str | None, int]]:
+        rows = self.session.execute(
+            sa.select(Job.status, Job.channel, sa.func.count()).group_by(Job.status, Job.channel)
+        )
+        return [(status, channel, int(count)) for status, channel, count in rows]
+
+    def oldest_runnable_queued(self, now: dt.datetime) -> dt.datetime | None:
+        value = self.session.execute(
+            sa.select(sa.func.min(Job.run_after)).where(Job.status == QUEUED, Job.run_after <= now)
+        ).scalar_one_or_none()
+        return None if value is None else _as_utc(value)
+
+    def count_where(self, *conditions: Any) -> int:
+        return int(
+            self.session.execute(sa.select(sa.func.count()).select_from(Job).where(*conditions)).scalar_one()
+        )
+
+    def delete_finished_before(self, statuses: Sequence[str], cutoff: dt.datetime, batch: int) -> int:
+        ids = (
+            sa.select(Job.id)
+            .where(Job.status.in_(list(statuses)), Job.finished_at < cutoff)
+            .order_by(Job.id)
+            .limit(batch)
+            .scalar_subquery()
+        )
+        result = self.session.execute(sa.delete(Job).where(Job.id.in_(ids)), execution_options=_NO_SYNC)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SchedulerRunRepository(RepositoryBase[SchedulerRun]):
+    model = SchedulerRun
+
+    def all_by_name(self) -> dict[str, SchedulerRun]:
+        return {run.name: run for run in self.session.scalars(sa.select(SchedulerRun))}
+
+    def insert_baseline(self, name: str, fire_at: dt.datetime, now: dt.datetime) -> bool:
+        statement = (
+            _insert(self.session)(SchedulerRun)
+            .values(name=name, last_fire_at=fire_at, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[SchedulerRun.name])
+        )
+        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def claim_fire(self, name: str, due: dt.datetime, now: dt.datetime) -> bool:
+        """The race every scheduler runs for a fire time: exactly one conditional UPDATE matches."""
+        result = self.session.execute(
+            sa.update(SchedulerRun)
+            .where(SchedulerRun.name == name, SchedulerRun.last_fire_at < due)
+            .values(last_fire_at=due, updated_at=now),
+            execution_options=_NO_SYNC,
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def set_last_job(self, name: str, job_id: int | None) -> None:
+        self.session.execute(
+            sa.update(SchedulerRun).where(SchedulerRun.name == name).values(last_job_id=job_id),
+            execution_options=_NO_SYNC,
+        )
+
+
+class RateLimitRepository(RepositoryBase[RateLimitBucket]):
+    model = RateLimitBucket
+
+    def lock_tat(self, name: str, now: dt.datetime) -> float:
+        """The bucket's state, row-locked until the transaction ends (created on first use). On SQLite the
+        write transaction (BEGIN IMMEDIATE) is the lock."""
+        self.session.execute(
+            _insert(self.session)(RateLimitBucket)
+            .values(name=name, tat=0.0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[RateLimitBucket.name])
+        )
+        return float(
+            self.session.execute(
+                sa.select(RateLimitBucket.tat).where(RateLimitBucket.name == name).with_for_update()
+            ).scalar_one()
+        )
+
+    def store_tat(self, name: str, tat: float, now: dt.datetime) -> None:
+        self.session.execute(
+            sa.update(RateLimitBucket).where(RateLimitBucket.name == name).values(tat=tat, updated_at=now),
+            execution_options=_NO_SYNC,
+        )
+
+
+def _as_utc(value: Any) -> dt.datetime:
+    from riff.core.clock import UTC
+
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]

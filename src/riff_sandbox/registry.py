@@ -1,0 +1,18 @@
+"""Every platform sandbox, by name. A new platform plugs in with one line.
+
+Order matters: ``riff sandbox up`` gives each sandbox the port ``port_base + its index here``, so a
+sandbox keeps its port whichever others run. Append new platforms at the end.
+"""
+
+from __future__ import annotations
+
+from riff_sandbox.reverb.platform import ReverbSandbox
+from riff_sandbox.toolkit.platform import SandboxPlatform
+
+SANDBOXES: dict[str, type[SandboxPlatform]] = {
+    "reverb": ReverbSandbox,
+}
+
+
+def port_for(name: str, port_base: int) -> int:
+    return port_base + list(SANDBOXES).index(name)
