@@ -16,6 +16,7 @@ from riff.core.db import Database
 from riff.core.errors import RiffError, TooManyRequests
 from riff.core.security import load_secret_key, session_signing_key
 from riff.core.settings import Settings, get_settings
+from riff.web.api_docs import install_api_docs
 from riff.web.install import install_web
 
 SESSION_COOKIE = "riff_session"
@@ -65,7 +66,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.resolved_database_url)
     master_key = load_secret_key(settings)
 
-    app = FastAPI(title="RIFF", version=riff.__version__, description="Realtime Inventory Fast Flow API")
+    app = FastAPI(
+        title="RIFF",
+        version=riff.__version__,
+        description="Realtime Inventory Fast Flow API",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.database = database
     app.state.master_key = master_key
@@ -78,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     _install_error_handlers(app)
     install_web(app)
+    install_api_docs(app)
 
     @app.get("/health", tags=["system"])
     def health() -> JSONResponse:
@@ -106,6 +114,7 @@ def _routers() -> list[Any]:
     from riff.catalog.endpoints import router as catalog_router
     from riff.channels.endpoints import router as channels_router
     from riff.channels.endpoints import webhook_router as channels_webhook_router
+    from riff.channels.ebay.endpoints import router as ebay_router
     from riff.jobs.endpoints import metrics_router as jobs_metrics_router
     from riff.jobs.endpoints import router as jobs_router
     from riff.web.views import router as web_router
@@ -116,6 +125,7 @@ def _routers() -> list[Any]:
         web_router,
         channels_router,
         channels_webhook_router,
+        ebay_router,
         jobs_router,
         jobs_metrics_router,
     ]

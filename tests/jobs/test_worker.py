@@ -253,7 +253,7 @@ class TestRetries:
         with database.session() as session:
             [claimed] = service.claim_jobs(session, owner="test-worker", limit=1, lease_seconds=60)
         newer = _enqueue(database, "tw.raise", payload={"error": "unknown"}, coalesce_key="k:1", priority=Priority.LOW)
-        worker._execute(claimed, asyncio.new_event_loop())
+        worker._execute(claimed, asyncio.new_event_loop(), claim_next=False)
         old_row, newer_row = _job(database, old.id), _job(database, newer.id)
         assert (old_row.status, old_row.result) == ("cancelled", {"superseded_by": newer.id})
         assert (newer_row.status, newer_row.priority) == ("queued", Priority.HIGH)

@@ -66,12 +66,12 @@ def validate_attributes(values: Mapping[str, Any], schema: AttributeSchema) -> d
     """
     clean: dict[str, Any] = {}
     for name, value in values.items():
+        if value is None:
+            continue  # removing is fine even for a name this category does not know
         definition = schema.get(name)
         if definition is None:
             known = ", ".join(sorted(schema)) or "none"
             raise _invalid(name, f"unknown for this category (known: {known})")
-        if value is None:
-            continue
         clean[name] = _check_type(definition, value)
     for definition in schema.values():
         if definition.required and definition.name not in clean:

@@ -237,6 +237,12 @@ def _parse_row(
     # Spreadsheets drop trailing empty cells; a short row means those cells are empty.
     padded = cells + [""] * (len(header) - len(cells))
     mapped = fmt.map_row(dict(zip(header, padded, strict=False)))
+    if mapped.get("sku") is None:
+        return [
+            ImportRowError(
+                row=row_number, column="sku", sku=None, reason="the SKU is empty; every row needs one"
+            )
+        ]
     try:
         parsed.append((row_number, ImportRow.model_validate(mapped)))
     except ValidationError as exc:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from riff.channels.contract import Channel
+from riff.channels.ebay.adapter import EbayChannel
 from riff.channels.reverb.adapter import ReverbChannel
+from riff.channels.shopify.adapter import ShopifyChannel
 from riff.core.errors import ValidationFailed
 
 # The marketplaces RIFF is built for, in the order the UI lists them; not all have an adapter yet.
@@ -14,6 +16,8 @@ CHANNEL_SLUGS = ("reverb", "ebay", "shopify", "vintage_and_rare", "discogs")
 
 CHANNELS: dict[str, type[Any]] = {
     ReverbChannel.slug: ReverbChannel,
+    EbayChannel.slug: EbayChannel,
+    ShopifyChannel.slug: ShopifyChannel,
 }
 
 

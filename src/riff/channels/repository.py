@@ -76,6 +76,13 @@ class ListingRepository(_Repository[Listing]):
     def by_remote_id(self, channel: str, remote_id: str) -> Listing | None:
         return self._one(sa.select(Listing).where(Listing.channel == channel, Listing.remote_id == remote_id))
 
+    def with_remote_id(self, channel: str) -> Sequence[Listing]:
+        return self._all(
+            sa.select(Listing)
+            .where(Listing.channel == channel, Listing.remote_id.is_not(None))
+            .order_by(Listing.id)
+        )
+
     def remote_ids(self, channel: str) -> dict[str, int]:
         rows = self.session.execute(
             sa.select(Listing.remote_id, Listing.id).where(

@@ -157,6 +157,27 @@ def update_account(
     return account
 
 
+def store_channel_updates(
+    session: Session,
+    master_key: bytes,
+    account_id: int,
+    *,
+    config: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
+) -> None:
+    """Merge values a channel maintains itself (an OAuth access token, its expiry, call counts) into the
+    account. Unlike ``update_account`` this leaves ``status`` alone: a token refresh is not the user's answer
+    to "needs attention"."""
+    account = get_account(session, account_id)
+    if config:
+        account.config = {**(account.config or {}), **config}
+    if secrets:
+        box = SecretBox(master_key)
+        _write_secrets(box, account, {**read_secrets(box, account), **secrets})
+    session.flush()
+    log.info("channels.account.refresh.ok", account_id=account_id, config_keys=sorted(config or {}))
+
+
 def set_enabled(session: Session, account: ChannelAccount, enabled: bool) -> ChannelAccount:
     account.enabled = enabled
     session.flush()

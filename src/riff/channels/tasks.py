@@ -74,6 +74,27 @@ async def connected(ctx: Context, account: ChannelAccount) -> AsyncIterator[Chan
         yield channel
     finally:
         await channel.aclose()
+        store_account_updates(ctx, account, channel)
+
+
+def store_account_updates(ctx: Context, account: ChannelAccount, channel: Channel) -> None:
+    """Save what a channel refreshed on its own during the job (eBay: a new OAuth access token and its
+    expiry), even when the call itself then failed. Optional: a channel exposes
+    ``pending_account_updates() -> (config, secrets) | None``."""
+    pending = getattr(channel, "pending_account_updates", None)
+    if pending is None:
+        return
+    updates = pending()
+    if not updates:
+        return
+    config, secrets = updates
+    try:
+        with ctx.database.session() as session:
+            service.store_channel_updates(
+                session, load_secret_key(ctx.settings), account.id, config=config, secrets=secrets
+            )
+    except Exception:  # never hide the job's own outcome behind a bookkeeping failure
+        log.warning("channels.account.updates.failed", account_id=account.id, exc_info=True)
 
 
 def _load_account(ctx: Context, slug: str, account_id: int | None) -> ChannelAccount:
@@ -103,6 +124,8 @@ def record_failure(
 def _auth_message(exc: AuthExpired) -> str:
     channel = exc.channel or "channel"
     status = f" (HTTP {exc.status_code})" if exc.status_code else ""
+    if "riff channels set" in exc.message:  # the channel already says which secret to save
+        return f"{channel} refused the credentials{status}: {exc.message}"
     return (
         f"{channel} refused the credentials{status}: {exc.message}. "
         f"Save a new token with `riff channels set <id> --secret token` or PATCH /api/channels/accounts/<id>."

@@ -16,8 +16,10 @@ import importlib.util
 import inspect
 import pkgutil
 import random
+import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from riff.core.db import Database
@@ -147,13 +149,28 @@ def remove_shutdown_hook(hook: ShutdownHook) -> None:
 
 def import_handler_modules(modules: list[str] | tuple[str, ...] = (), *, discover: bool = True) -> list[str]:
     """Import the modules that register handlers: every ``riff.<package>.tasks`` and
-    ``riff.channels.<channel>.tasks`` (when ``discover``), then ``modules``. Import errors propagate: a worker
+    ``riff.channels.<channel>.tasks`` (when ``discover``), then ``modules`` (dotted names, or paths of
+    ``.py`` files). Import errors propagate: a worker
     that cannot load its handlers must not start and silently leave their jobs queued."""
     names = discover_task_modules() if discover else []
     names += [m for m in modules if m not in names]
     for name in names:
-        importlib.import_module(name)
+        if name.endswith(".py"):
+            _import_file(Path(name))
+        else:
+            importlib.import_module(name)
     return names
+
+
+def _import_file(path: Path) -> None:
+    """``--import path/to/handlers.py``: load a handler file that is not on ``sys.path``."""
+    module_name = f"riff_handlers_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import handlers from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
 
 
 def discover_task_modules() -> list[str]:

@@ -4,7 +4,8 @@ is kept inside one method here (the service never asks which database it is talk
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from riff.core.db import is_postgres
+from riff.core.models import JSONType, UTCDateTime
 from riff.core.repository import RepositoryBase
 from riff.jobs.consts import JobStatus
 from riff.jobs.models import Job, RateLimitBucket, SchedulerRun
@@ -89,24 +91,32 @@ class JobRepository(RepositoryBase[Job]):
         return {str(channel): int(count) for channel, count in rows}
 
     def claim_candidates(
-        self, *, now: dt.datetime, limit: int, kinds: Iterable[str] | None, exclude_channels: Iterable[str]
+        self,
+        *,
+        now: dt.datetime,
+        limit: int,
+        kinds: Iterable[str] | None,
+        caps: Mapping[str, int] | None = None,
     ) -> list[tuple[int, str | None]]:
         """The next runnable jobs in priority order, row-locked on PostgreSQL with SKIP LOCKED so concurrent
-        workers take different rows. (SQLite renders no FOR UPDATE; there the write transaction is the lock:
-        BEGIN IMMEDIATE makes the whole claim atomic against other processes.)"""
-        statement = (
-            sa.select(Job.id, Job.channel)
-            .where(Job.status == QUEUED, Job.run_after <= now)
-            .order_by(Job.priority, Job.run_after, Job.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        workers take different rows. (SQLite has no FOR UPDATE; there the write transaction is the lock:
+        BEGIN IMMEDIATE makes the whole claim atomic against other processes.) Channels already at their
+        concurrency cap are skipped in the same statement, so a full channel's backlog never hides other
+        work; the caller re-checks capped channels under a lock.
+
+        The hottest query of the engine: its SQL is built once per shape and cached (building SQLAlchemy
+        constructs per claim cost more CPU than running the query)."""
+        cap_items = tuple(sorted((caps or {}).items()))
+        statement = _claim_candidates_sql(is_postgres(self.session), kinds is not None, len(cap_items))
+        params: dict[str, Any] = {"now": now, "limit": limit}
         if kinds is not None:
-            statement = statement.where(Job.kind.in_(list(kinds)))
-        excluded = list(exclude_channels)
-        if excluded:
-            statement = statement.where(sa.or_(Job.channel.is_(None), Job.channel.not_in(excluded)))
-        return [(row.id, row.channel) for row in self.session.execute(statement)]
+            params["kinds"] = list(kinds)
+        if cap_items:
+            params["capped"] = [channel for channel, _ in cap_items]
+            for index, (channel, cap) in enumerate(cap_items):
+                params[f"cap_channel_{index}"] = channel
+                params[f"cap_{index}"] = cap
+        return [(int(row[0]), row[1]) for row in self.session.execute(statement, params)]
 
     def lock_channel(self, channel: str) -> None:
         """Serialise claims on one capped channel until this transaction ends (PostgreSQL; on SQLite the
@@ -122,20 +132,9 @@ class JobRepository(RepositoryBase[Job]):
     ) -> list[Job]:
         if not ids:
             return []
-        statement = (
-            sa.update(Job)
-            .where(Job.id.in_(list(ids)), Job.status == QUEUED)
-            .values(
-                status=IN_PROGRESS,
-                attempts=Job.attempts + 1,
-                lease_owner=owner,
-                lease_expires_at=lease_until,
-                heartbeat_at=now,
-                started_at=now,
-            )
-            .returning(Job)
-        )
-        jobs = list(self.session.scalars(statement, execution_options=_NO_SYNC))
+        statement = sa.select(Job).from_statement(_MARK_CLAIMED_SQL)
+        params = {"ids": list(ids), "owner": owner, "now": now, "lease_until": lease_until}
+        jobs = list(self.session.scalars(statement, params, execution_options={"populate_existing": True}))
         return sorted(jobs, key=lambda job: (job.priority, job.run_after, job.id))
 
     def next_run_after(self, kinds: Iterable[str] | None, after: dt.datetime) -> dt.datetime | None:
@@ -188,6 +187,30 @@ class JobRepository(RepositoryBase[Job]):
             sa.update(Job).where(*conditions).values(**values), execution_options=_NO_SYNC
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def complete(
+        self,
+        job_id: int,
+        *,
+        owner: str,
+        attempt: int,
+        status: str,
+        result: Any,
+        finished_at: dt.datetime | None,
+    ) -> bool:
+        """``finish_attempt`` for the success path, with cached SQL (it runs once per job)."""
+        outcome = self.session.execute(
+            _COMPLETE_SQL,
+            {
+                "id": job_id,
+                "owner": owner,
+                "attempt": attempt,
+                "status": status,
+                "result": result,
+                "finished_at": finished_at,
+            },
+        )
+        return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
     def set_values(self, job_id: int, values: dict[str, Any], *, from_statuses: Iterable[str]) -> bool:
         result = self.session.execute(
@@ -307,6 +330,58 @@ class RateLimitRepository(RepositoryBase[RateLimitBucket]):
             sa.update(RateLimitBucket).where(RateLimitBucket.name == name).values(tat=tat, updated_at=now),
             execution_options=_NO_SYNC,
         )
+
+
+_JOB_COLUMNS = ", ".join(column.name for column in Job.__table__.columns)
+
+_MARK_CLAIMED_SQL = (
+    sa.text(
+        f"""UPDATE jobs SET status = '{IN_PROGRESS}', attempts = attempts + 1, lease_owner = :owner,
+        lease_expires_at = :lease_until, heartbeat_at = :now, started_at = :now
+        WHERE id IN :ids AND status = '{QUEUED}'
+        RETURNING {_JOB_COLUMNS}"""
+    )
+    .bindparams(
+        sa.bindparam("ids", expanding=True),
+        sa.bindparam("now", type_=UTCDateTime()),
+        sa.bindparam("lease_until", type_=UTCDateTime()),
+    )
+    .columns(*Job.__table__.columns)
+)
+
+_COMPLETE_SQL = sa.text(
+    f"""UPDATE jobs SET status = :status, result = :result, finished_at = :finished_at,
+    lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = :id AND status = '{IN_PROGRESS}' AND attempts = :attempt AND lease_owner = :owner"""
+).bindparams(
+    sa.bindparam("result", type_=JSONType),
+    sa.bindparam("finished_at", type_=UTCDateTime()),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_candidates_sql(postgres: bool, with_kinds: bool, cap_count: int) -> sa.TextClause:
+    conditions = [f"status = '{QUEUED}'", "run_after <= :now"]
+    binds = [sa.bindparam("now", type_=UTCDateTime()), sa.bindparam("limit", type_=sa.Integer())]
+    if with_kinds:
+        conditions.append("kind IN :kinds")
+        binds.append(sa.bindparam("kinds", expanding=True))
+    if cap_count:
+        cases = " ".join(f"WHEN :cap_channel_{i} THEN :cap_{i}" for i in range(cap_count))
+        conditions.append(
+            "(channel IS NULL OR channel NOT IN ("
+            f"SELECT channel FROM jobs WHERE status = '{IN_PROGRESS}' AND lease_expires_at > :now "
+            "AND channel IN :capped GROUP BY channel "
+            f"HAVING count(*) >= CASE channel {cases} END))"
+        )
+        binds.append(sa.bindparam("capped", expanding=True))
+    sql = (
+        "SELECT id, channel FROM jobs WHERE "
+        + " AND ".join(conditions)
+        + " ORDER BY priority, run_after, id LIMIT :limit"
+        + (" FOR UPDATE SKIP LOCKED" if postgres else "")
+    )
+    return sa.text(sql).bindparams(*binds)
 
 
 def _as_utc(value: Any) -> dt.datetime:

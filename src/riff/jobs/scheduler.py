@@ -150,7 +150,9 @@ class Scheduler:
 
     def _last_fire_times(self) -> dict[str, dt.datetime]:
         with self.database.read_session() as session:
-            return {name: run.last_fire_at for name, run in SchedulerRunRepository(session).all_by_name().items()}
+            return {
+                name: run.last_fire_at for name, run in SchedulerRunRepository(session).all_by_name().items()
+            }
 
     def describe(self, now: dt.datetime | None = None) -> list[ScheduleInfo]:
         now = now or utcnow()

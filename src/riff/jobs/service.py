@@ -140,45 +140,32 @@ def claim_jobs(
     now = utcnow()
     repository = JobRepository(session)
     caps = dict(concurrency_limits or {})
-    room = dict(caps)
-    for channel, running in repository.running_counts(caps, now).items():
-        room[channel] = caps[channel] - running
-    full = [channel for channel, free in room.items() if free <= 0]
-    candidates = repository.claim_candidates(now=now, limit=limit, kinds=kinds, exclude_channels=full)
-    chosen: list[int] = []
-    chosen_per_capped: dict[str, int] = {}
-    for job_id, candidate_channel in candidates:
-        if candidate_channel is not None and candidate_channel in caps:
-            if chosen_per_capped.get(candidate_channel, 0) >= room[candidate_channel]:
-                continue  # the rest of this channel's candidates stay queued (and unlocked at commit)
-            chosen_per_capped[candidate_channel] = chosen_per_capped.get(candidate_channel, 0) + 1
-        chosen.append(job_id)
-    if chosen_per_capped:
-        chosen = _recheck_caps(repository, chosen, candidates, chosen_per_capped, caps, now)
+    candidates = repository.claim_candidates(now=now, limit=limit, kinds=kinds, caps=caps)
+    chosen = [job_id for job_id, _ in candidates]
+    capped = sorted({channel for _, channel in candidates if channel is not None and channel in caps})
+    if capped:
+        chosen = _recheck_caps(repository, candidates, capped, caps, now)
     lease_until = now + dt.timedelta(seconds=lease_seconds)
     return repository.mark_claimed(chosen, owner=owner, now=now, lease_until=lease_until)
 
 
 def _recheck_caps(
     repository: JobRepository,
-    chosen: list[int],
     candidates: Sequence[tuple[int, str | None]],
-    chosen_per_capped: dict[str, int],
+    capped: Sequence[str],
     caps: Mapping[str, int],
     now: dt.datetime,
 ) -> list[int]:
-    channel_of = dict(candidates)
-    for channel in sorted(chosen_per_capped):  # a fixed lock order: no deadlock between workers
+    for channel in capped:  # sorted: a fixed lock order, so workers never deadlock on each other
         repository.lock_channel(channel)
-    running = repository.running_counts(chosen_per_capped, now)
-    allowed = {channel: caps[channel] - running.get(channel, 0) for channel in chosen_per_capped}
+    running = repository.running_counts(capped, now)
+    room = {channel: caps[channel] - running.get(channel, 0) for channel in capped}
     kept: list[int] = []
-    for job_id in chosen:
-        job_channel = channel_of[job_id]
-        if job_channel is not None and job_channel in allowed:
-            if allowed[job_channel] <= 0:
-                continue
-            allowed[job_channel] -= 1
+    for job_id, job_channel in candidates:
+        if job_channel is not None and job_channel in room:
+            if room[job_channel] <= 0:
+                continue  # stays queued (its row lock goes at commit)
+            room[job_channel] -= 1
         kept.append(job_id)
     return kept
 
@@ -210,17 +197,13 @@ def complete_attempt(
     attempt took over): the outcome is then dropped, so a job is never completed twice."""
     now = utcnow()
     status = JobStatus.COMPLETED_PENDING_ID if pending_id else JobStatus.COMPLETED
-    return JobRepository(session).finish_attempt(
+    return JobRepository(session).complete(
         job.id,
         owner=owner,
         attempt=job.attempts,
-        values={
-            "status": status.value,
-            "result": result,
-            "finished_at": None if pending_id else now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-        },
+        status=status.value,
+        result=result,
+        finished_at=None if pending_id else now,
     )
 
 

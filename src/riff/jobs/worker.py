@@ -143,7 +143,7 @@ class Worker:
                     break
                 self._track(jobs[0])
                 try:
-                    self._execute(jobs[0], loop)
+                    self._execute(jobs[0], loop, claim_next=False)
                 finally:
                     self._untrack(jobs[0].id)
                 done += 1
@@ -199,18 +199,21 @@ class Worker:
         return min(poll, max(0.001, (next_at - utcnow()).total_seconds()))
 
     def _claim(self, limit: int) -> list[Job]:
-        kinds = self.kinds
-        if not kinds:
-            return []
         with self.database.session() as session:
-            jobs = service.claim_jobs(
-                session,
-                owner=self.worker_id,
-                limit=limit,
-                lease_seconds=self.jobs_settings.lease_seconds,
-                kinds=kinds,
-                concurrency_limits=self._caps,
-            )
+            return self._claim_in(session, limit)
+
+    def _claim_in(self, session: Any, limit: int) -> list[Job]:
+        kinds = self.kinds
+        if not kinds or limit <= 0:
+            return []
+        jobs = service.claim_jobs(
+            session,
+            owner=self.worker_id,
+            limit=limit,
+            lease_seconds=self.jobs_settings.lease_seconds,
+            kinds=kinds,
+            concurrency_limits=self._caps,
+        )
         for job in jobs:
             metrics.JOBS_CLAIMED.labels(kind=job.kind).inc()
         return jobs
@@ -260,15 +263,20 @@ class Worker:
         loop = asyncio.new_event_loop()
         try:
             while True:
-                job = self._queue.get()
+                job: Job | None = self._queue.get()
                 if job is None:
                     return
-                try:
-                    self._execute(job, loop)
-                except Exception as exc:  # never lose the runner thread; the lease will expire and recover
-                    self.log.exception("jobs.runner.error", job_id=job.id, error=type(exc).__name__)
-                finally:
-                    self._untrack(job.id)
+                # A runner that finishes a job claims its next one in the same transaction that records
+                # the outcome (one commit per job instead of two); the dispatcher only feeds idle runners.
+                while job is not None:
+                    next_job: Job | None = None
+                    try:
+                        next_job = self._execute(job, loop, claim_next=True)
+                    except Exception as exc:  # never lose the runner thread; the lease expires and recovers
+                        self.log.exception("jobs.runner.error", job_id=job.id, error=type(exc).__name__)
+                    finally:
+                        self._untrack(job.id)
+                    job = next_job
         finally:
             loop.close()
 
@@ -328,7 +336,9 @@ class Worker:
 
         return heartbeat
 
-    def _execute(self, job: Job, loop: asyncio.AbstractEventLoop) -> None:
+    def _execute(self, job: Job, loop: asyncio.AbstractEventLoop, *, claim_next: bool) -> Job | None:
+        """Run one attempt and record its outcome; with ``claim_next``, also claim (and track) the next
+        job in the same transaction and return it."""
         spec = registry.get_handler(job.kind)
         job_log = self.log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
         ctx = registry.JobContext(
@@ -357,24 +367,25 @@ class Worker:
             else:
                 outcome = spec.func(ctx)
         except (Exception, asyncio.CancelledError) as exc:
-            self._record_failure(job, exc, job_log, time.perf_counter() - started)
-            return
+            return self._record_failure(job, exc, job_log, time.perf_counter() - started, claim_next)
         pending = isinstance(outcome, registry.PendingIdResult)
         result = outcome.result if isinstance(outcome, registry.PendingIdResult) else outcome
         if result is not None and not isinstance(result, dict):
             result = {"value": result}
         seconds = time.perf_counter() - started
-        recorded = self._finalize(
+        recorded, next_job = self._finalize(
             lambda session: service.complete_attempt(
                 session, job, owner=self.worker_id, result=result, pending_id=pending
             ),
             job_log,
+            claim_next,
         )
         if recorded:
             metrics.attempt_finished(job.kind, job.channel, "completed", seconds, None)
             job_log.info("jobs.job.completed", duration_ms=round(seconds * 1000, 1), pending_id=pending)
         else:
             job_log.warning("jobs.job.lease_lost", outcome="completed", duration_ms=round(seconds * 1000, 1))
+        return next_job
 
     async def _run_async(self, spec: registry.HandlerSpec, ctx: registry.JobContext) -> Any:
         try:
@@ -382,38 +393,57 @@ class Worker:
         except TimeoutError as exc:
             raise JobTimeout(f"handler ran longer than {spec.timeout_seconds:g}s", None) from exc
 
-    def _record_failure(self, job: Job, exc: BaseException, job_log: Any, seconds: float) -> None:
+    def _record_failure(
+        self, job: Job, exc: BaseException, job_log: Any, seconds: float, claim_next: bool
+    ) -> Job | None:
         info = classify(exc)
-        status = self._finalize(
+        status, next_job = self._finalize(
             lambda session: service.fail_attempt(
                 session, job, info, owner=self.worker_id, jobs_settings=self.jobs_settings
             ),
             job_log,
+            claim_next,
         )
-        metrics.attempt_finished(job.kind, job.channel, "failed" if status == JobStatus.FAILED else "retry",
-                                 seconds, info.retryable)  # fmt: skip
-        fields = {"error": info.error_class, "message": info.message[:300], "retryable": info.retryable,
-                  "retry_after": info.retry_after}  # fmt: skip
+        outcome = "failed" if status == JobStatus.FAILED else "retry"
+        metrics.attempt_finished(job.kind, job.channel, outcome, seconds, info.retryable)
+        fields = {
+            "error": info.error_class,
+            "message": info.message[:300],
+            "retryable": info.retryable,
+            "retry_after": info.retry_after,
+        }
         if status == JobStatus.FAILED:
             job_log.error("jobs.job.failed", **fields)
         elif status is None:
             job_log.warning("jobs.job.lease_lost", outcome="error", **fields)
         else:
             job_log.warning("jobs.job.retry_scheduled", new_status=status.value, **fields)
+        return next_job
 
-    def _finalize(self, write: Any, job_log: Any) -> Any:
-        """Record an outcome, retrying briefly if the database hiccups. If it stays unreachable the lease
-        lapses and the job runs again: at-least-once, never lost."""
+    def _finalize(self, write: Any, job_log: Any, claim_next: bool) -> tuple[Any, Job | None]:
+        """Record an outcome (and claim the next job in the same transaction), retrying briefly if the
+        database hiccups. If it stays unreachable the lease lapses and the job runs again: at-least-once,
+        never lost."""
+        if claim_next and not self._stop.is_set():
+            try:
+                with self.database.session() as session:
+                    outcome = write(session)
+                    next_jobs = self._claim_in(session, 1) if not self._stop.is_set() else []
+                for next_job in next_jobs:
+                    self._track(next_job)
+                return outcome, (next_jobs[0] if next_jobs else None)
+            except Exception as exc:  # the whole transaction rolled back: record the outcome alone below
+                job_log.error("jobs.job.record_error", error=type(exc).__name__, message=str(exc)[:300])
         for pause in (*FINALIZE_RETRY_SECONDS, None):
             try:
                 with self.database.session() as session:
-                    return write(session)
+                    return write(session), None
             except Exception as exc:
                 job_log.error("jobs.job.record_error", error=type(exc).__name__, message=str(exc)[:300])
                 if pause is None or self._force.is_set():
-                    return None
+                    return None, None
                 time.sleep(pause)
-        return None  # pragma: no cover
+        return None, None  # pragma: no cover
 
     # ---- shutdown -------------------------------------------------------------------------------
 

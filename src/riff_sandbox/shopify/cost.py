@@ -30,6 +30,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -58,7 +59,9 @@ class Operation:
         return self.node.operation == OperationType.MUTATION
 
 
-def select_operation(document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]) -> Operation:
+def select_operation(
+    document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any]
+) -> Operation:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     if operation_name:
@@ -66,12 +69,14 @@ def select_operation(document: DocumentNode, operation_name: str | None, variabl
     else:
         chosen = operations
     if len(chosen) != 1:
-        raise CostError("An operation name is required" if chosen else f"No operation named {operation_name!r}")
+        raise CostError(
+            "An operation name is required" if chosen else f"No operation named {operation_name!r}"
+        )
     return Operation(chosen[0], fragments, variables)
 
 
 def _argument(field: FieldNode, name: str, variables: Mapping[str, Any]) -> Any:
-    for argument in field.arguments:
+    for argument in field.arguments or ():
         if argument.name.value == name:
             return value_from_ast_untyped(argument.value, dict(variables))
     return None
@@ -90,6 +95,7 @@ def _fields(
             if definition is not None:
                 found.append((selection, definition, parent))
         elif isinstance(selection, InlineFragmentNode | FragmentSpreadNode):
+            condition: NamedTypeNode | None
             if isinstance(selection, FragmentSpreadNode):
                 fragment = operation.fragments.get(selection.name.value)
                 if fragment is None:
@@ -130,7 +136,9 @@ class CostCalculator:
             if operation.is_mutation:
                 if data is not None and value is None and _response_key(node) not in data:
                     continue
-                total += MUTATION_COST + self._field(node, definition, operation, value, data is not None, True)
+                total += MUTATION_COST + self._field(
+                    node, definition, operation, value, data is not None, True
+                )
             else:
                 total += self._field(node, definition, operation, value, data is not None, False)
         return total
@@ -153,7 +161,9 @@ class CostCalculator:
             return 0
         own = 0 if in_mutation else OBJECT_COST
         if actual and isinstance(value, list):
-            return sum(own + self._children(node, named, operation, item, actual, in_mutation) for item in value)
+            return sum(
+                own + self._children(node, named, operation, item, actual, in_mutation) for item in value
+            )
         return own + self._children(node, named, operation, value, actual, in_mutation)
 
     def _children(
@@ -188,18 +198,23 @@ class CostCalculator:
                 node_type = get_named_type(definition.type)
                 assert isinstance(node_type, GraphQLObjectType | GraphQLInterfaceType)
                 items = child_value if isinstance(child_value, list) else []
-                per_node = max(per_node, OBJECT_COST + self._children(child, node_type, operation, None, False, False))
+                per_node = max(
+                    per_node, OBJECT_COST + self._children(child, node_type, operation, None, False, False)
+                )
                 returned = max(returned, len(items))
             elif name == "edges":
                 edge_type = get_named_type(definition.type)
                 assert isinstance(edge_type, GraphQLObjectType)
-                for edge_child, edge_definition, _ in _fields(child.selection_set, edge_type, operation, self.schema):
+                for edge_child, edge_definition, _ in _fields(
+                    child.selection_set, edge_type, operation, self.schema
+                ):
                     if edge_child.name.value != "node":
                         continue
                     node_type = get_named_type(edge_definition.type)
                     assert isinstance(node_type, GraphQLObjectType | GraphQLInterfaceType)
                     per_node = max(
-                        per_node, OBJECT_COST + self._children(edge_child, node_type, operation, None, False, False)
+                        per_node,
+                        OBJECT_COST + self._children(edge_child, node_type, operation, None, False, False),
                     )
                 items = child_value if isinstance(child_value, list) else []
                 returned = max(returned, len(items))

@@ -115,7 +115,10 @@ def matches(record: Record, terms: Sequence[Term], fields: Mapping[str, Getter],
 
 
 def encode_cursor(record_id: int, value: Any) -> str:
-    payload = {"last_id": record_id, "last_value": value.isoformat() if isinstance(value, datetime) else value}
+    payload = {
+        "last_id": record_id,
+        "last_value": value.isoformat() if isinstance(value, datetime) else value,
+    }
     return base64.b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 

@@ -47,7 +47,9 @@ class Sandbox:
         self.faults = FaultInjector()
         self.tokens = TokenRegistry(self.store)
         self.platform = platform_cls(self, options)
-        self.webhooks = WebhookDispatcher(self.store, self.platform.webhook_headers)
+        self.webhooks = WebhookDispatcher(
+            self.store, self.platform.webhook_headers, self.platform.sign_webhook
+        )
         if self.meta() is None:
             self.reset()
 

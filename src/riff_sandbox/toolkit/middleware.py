@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from riff_sandbox.toolkit.app import Sandbox
 
 REDACTED = "[redacted]"
-SECRET_HEADERS = frozenset({"authorization", "x-auth-token", "cookie", "x-api-key", "proxy-authorization"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-auth-token", "cookie", "x-api-key", "proxy-authorization", "x-shopify-access-token"}
+)
 MAX_LOGGED_BODY_BYTES = 64 * 1024
 
 

@@ -102,6 +102,10 @@ class SandboxPlatform(ABC):
     def webhook_headers(self, topic: str) -> dict[str, str]:
         return {"Content-Type": "application/json"}
 
+    def sign_webhook(self, topic: str, body: bytes) -> dict[str, str]:
+        """Headers computed over the raw body of a delivery (a signature); none unless the platform signs."""
+        return {}
+
     def purchase(self, base_url: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """A buyer buys ``body["listing_id"]``; returns what happened (order, listing, deliveries)."""
         raise ControlError(404, "not_supported", f"{self.name} has no buyer simulator")

@@ -26,10 +26,24 @@ DELIVERY_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_RESPONSE_BODY_CHARS = 2_000
 
 
+def encode_body(payload: Any) -> bytes:
+    """The raw bytes sent: a string payload as it is (eBay's SOAP XML notifications), anything else as JSON."""
+    return payload.encode() if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False).encode()
+
+
 class WebhookDispatcher:
-    def __init__(self, store: DocumentStore, headers_for: Callable[[str], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        headers_for: Callable[[str], dict[str, str]],
+        sign: Callable[[str, bytes], dict[str, str]] | None = None,
+    ) -> None:
+        """``headers_for(topic)`` gives a delivery's headers; ``sign(topic, raw_body)`` adds those computed
+        over the exact bytes sent (Shopify's X-Shopify-Hmac-Sha256). A redelivery repeats the original's
+        headers, as platforms do when they retry (same delivery id, same signature)."""
         self._store = store
         self._headers_for = headers_for
+        self._sign = sign
         self._client = httpx.Client(timeout=DELIVERY_TIMEOUT, trust_env=False, follow_redirects=False)
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-webhooks")
         self._pending: set[Future[Document]] = set()
@@ -77,7 +91,13 @@ class WebhookDispatcher:
             raise ControlError(404, "not_found", f"no delivery {delivery_id}")
         registration = {"id": original["registration_id"], "url": original["url"]}
         return self._submit(
-            self._new_delivery(registration, original["topic"], original["payload"], original["id"])
+            self._new_delivery(
+                registration,
+                original["topic"],
+                original["payload"],
+                original["id"],
+                headers=original.get("request_headers"),
+            )
         )
 
     def deliveries(self, topic: str | None = None) -> list[Document]:
@@ -98,15 +118,25 @@ class WebhookDispatcher:
         self._client.close()
 
     def _new_delivery(
-        self, registration: Document, topic: str, payload: Any, redelivery_of: str | None
+        self,
+        registration: Document,
+        topic: str,
+        payload: Any,
+        redelivery_of: str | None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> Document:
+        if headers is None:
+            headers = dict(self._headers_for(topic))
+            if self._sign is not None:
+                headers.update(self._sign(topic, encode_body(payload)))
         delivery = {
             "id": uuid.uuid4().hex,
             "registration_id": registration["id"],
             "topic": topic,
             "url": registration["url"],
             "payload": payload,
-            "request_headers": self._headers_for(topic),
+            "request_headers": headers,
             "status": "pending",
             "response_status": None,
             "response_body": None,
@@ -133,7 +163,7 @@ class WebhookDispatcher:
 
     def _deliver(self, delivery: Document) -> Document:
         started = time.monotonic()
-        body = json.dumps(delivery["payload"], ensure_ascii=False).encode()
+        body = encode_body(delivery["payload"])
         try:
             response = self._client.post(delivery["url"], content=body, headers=delivery["request_headers"])
             delivery["response_status"] = response.status_code

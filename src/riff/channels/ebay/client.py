@@ -80,7 +80,9 @@ class EbayClient:
         try:
             return trading.read_response(response.content)
         except ValueError as exc:  # already checked by response_check; a belt for the braces
-            raise ChannelError(f"eBay {call_name} answered with a body that is not XML", channel=consts.SLUG) from exc
+            raise ChannelError(
+                f"eBay {call_name} answered with a body that is not XML", channel=consts.SLUG
+            ) from exc
 
     async def _post(self, call_name: str, body: bytes, token: str) -> httpx.Response:
         return await self.http.request(

@@ -11,6 +11,8 @@ DISPLAY_NAME = "eBay"
 # host; the sandbox serves both paths under http://127.0.0.1:PORT. eBay's own test environment is
 # https://api.sandbox.ebay.com.
 DEFAULT_BASE_URL = "https://api.ebay.com"
+EBAY_SANDBOX_BASE_URL = "https://api.sandbox.ebay.com"
+EBAY_SANDBOX_ITEM_URL = "https://sandbox.ebay.com/itm/{item_id}"
 TRADING_PATH = "/ws/api.dll"
 TOKEN_PATH = "/identity/v1/oauth2/token"
 
@@ -22,7 +24,10 @@ CONTENT_TYPE = "text/xml"
 
 # OAuth scope for the Trading API with a user token (eBay's "sell.inventory" family; the original RIFF used
 # https://api.ebay.com/oauth/api_scope/sell.inventory).
-DEFAULT_SCOPES = ("https://api.ebay.com/oauth/api_scope", "https://api.ebay.com/oauth/api_scope/sell.inventory")
+DEFAULT_SCOPES = (
+    "https://api.ebay.com/oauth/api_scope",
+    "https://api.ebay.com/oauth/api_scope/sell.inventory",
+)
 # Refresh the access token when less than this is left (user access tokens live 7,200 s).
 TOKEN_REFRESH_MARGIN_SECONDS = 300.0
 
@@ -40,6 +45,8 @@ ORDERS_MAX_AGE_DAYS = 90  # GetOrders returns orders of the last 90 days only
 SOLD_UNSOLD_DURATION_DAYS = 60  # GetMyeBaySelling SoldList/UnsoldList DurationInDays <= 60
 MAX_PAGES = 1000  # a safety stop for a paginator that never reaches the end
 
+# Trading API default quota per application and day (raised through eBay's Application Growth Check).
+DEFAULT_DAILY_CALL_LIMIT = 5000
 # A daily quota (error 518) is retried at the next UTC midnight or within the hour, whichever is sooner:
 # eBay does not say in the error when the quota resets.
 CALL_LIMIT_RETRY_MAX_SECONDS = 3600.0
@@ -56,8 +63,17 @@ END_REASONS = ("Incorrect", "LostOrBroken", "NotAvailable", "OtherListingError",
 INVENTORY_FIELDS = frozenset({"price", "quantity", "is_stocked_item"})
 
 # Platform Notification events RIFF subscribes to (SetNotificationPreferences).
-ORDER_EVENTS = ("FixedPriceTransaction", "AuctionCheckoutComplete", "ItemSold")
-LISTING_EVENTS = ("ItemRevised", "ItemClosed", "ItemListed")
+# Order events carry the transaction (and its order); listing events only the item.
+ORDER_EVENTS = ("FixedPriceTransaction", "AuctionCheckoutComplete")
+LISTING_EVENTS = ("ItemSold", "ItemRevised", "ItemClosed", "ItemListed")
+SOAP_ENVELOPE_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_ACTION_PREFIX = "http://developer.ebay.com/notification/"
+# Where an item is shown, by site id (AddFixedPriceItem does not return the URL).
+ITEM_URLS = {
+    0: "https://www.ebay.com/itm/{item_id}",
+    3: "https://www.ebay.co.uk/itm/{item_id}",
+    77: "https://www.ebay.de/itm/{item_id}",
+}
 # eBay says to reject notifications whose timestamp is far from now (KB 1201 style replay guard).
 NOTIFICATION_MAX_AGE_SECONDS = 600.0
 

@@ -49,7 +49,9 @@ class EbayConfig(BaseModel):
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
-    site_id: int = Field(consts.SITE_ID_UK, title="Site id", description="X-EBAY-API-SITEID: 3 UK, 0 US, 77 DE")
+    site_id: int = Field(
+        consts.SITE_ID_UK, title="Site id", description="X-EBAY-API-SITEID: 3 UK, 0 US, 77 DE"
+    )
     currency: str = Field("GBP", title="Listing currency", description="The site's currency (ISO 4217)")
     country: str = Field("GB", title="Item country", description="Where the items are (ISO 3166)")
     location: str = Field("London", title="Item location")
@@ -85,7 +87,9 @@ class EbayConfig(BaseModel):
 class EbaySecrets(BaseModel):
     """Write-only credentials (encrypted in ``channel_accounts.secrets_encrypted``)."""
 
-    client_id: SecretStr | None = Field(None, title="App ID (Client ID)", description="developer.ebay.com keyset")
+    client_id: SecretStr | None = Field(
+        None, title="App ID (Client ID)", description="developer.ebay.com keyset"
+    )
     client_secret: SecretStr | None = Field(None, title="Cert ID (Client Secret)")
     dev_id: SecretStr | None = Field(None, title="Dev ID", description="Verifies notification signatures")
     refresh_token: SecretStr | None = Field(None, title="OAuth refresh token", description="~18 months")
@@ -135,7 +139,9 @@ def category_id(product: ProductSnapshot) -> str:
     if product.category_slug is None:
         return str(table["default"])
     return str(
-        require(table["by_slug"], product.category_slug, channel=consts.SLUG, what="category", field="category")
+        require(
+            table["by_slug"], product.category_slug, channel=consts.SLUG, what="category", field="category"
+        )
     )
 
 
@@ -535,3 +541,51 @@ def order_dedupe_key(order: RemoteOrder) -> str:
     checkout = raw.get("CheckoutStatus") if isinstance(raw.get("CheckoutStatus"), dict) else {}
     modified = (checkout or {}).get("LastModifiedTime") or raw.get("CreatedTime") or ""
     return f"order:{order.remote_id}:{order.remote_status or ''}:{modified}:{raw.get('ShippedTime') or ''}"
+
+
+# --- the daily call budget (for the UI) -----------------------------------------------------------------
+
+AGGREGATE_RULE = "ApplicationAggregate"
+
+
+def call_budget(config: EbayConfig, now: dt.datetime) -> dict[str, Any]:
+    """Per call name: used / limit / remaining today (UTC). ``used`` is the larger of RIFF's own count and
+    eBay's last GetApiAccessRules answer of the same day; a call without its own rule shares the
+    application's aggregate limit (5,000 a day by default)."""
+    today = now.date().isoformat()
+    usage = config.call_usage or {}
+    local_counts: dict[str, int] = dict(usage.get("counts") or {}) if usage.get("day") == today else {}
+    snapshot = config.api_access_rules or {}
+    fetched = parse_timestamp(snapshot.get("fetched_at"))
+    rules = {
+        str(rule.get("call_name")): rule
+        for rule in (snapshot.get("rules") or [])
+        if isinstance(rule, dict) and rule.get("call_name")
+    }
+    rules_today = fetched is not None and fetched.date() == now.date()
+    aggregate = rules.get(AGGREGATE_RULE, {})
+    aggregate_limit = aggregate.get("daily_hard_limit") or consts.DEFAULT_DAILY_CALL_LIMIT
+
+    def row(name: str, used_locally: int) -> dict[str, Any]:
+        rule = rules.get(name, {})
+        reported = (rule.get("daily_usage") or 0) if rules_today else 0
+        limit = rule.get("daily_hard_limit") or aggregate_limit
+        used = max(used_locally, reported)
+        return {
+            "call_name": name,
+            "used": used,
+            "limit": limit,
+            "remaining": max(limit - used, 0),
+            "used_by_riff_today": used_locally,
+            "reported_by_ebay": reported if rules_today else None,
+        }
+
+    names = sorted((set(local_counts) | set(rules)) - {AGGREGATE_RULE})
+    calls = [row(name, local_counts.get(name, 0)) for name in names]
+    total = row(AGGREGATE_RULE, sum(local_counts.values()))
+    return {
+        "day": today,
+        "rules_fetched_at": snapshot.get("fetched_at"),
+        "aggregate": total,
+        "calls": calls,
+    }

@@ -161,7 +161,9 @@ class EbayOAuth:
             body = _json(response)
             token = body.get("access_token")
             if not isinstance(token, str) or not token:
-                raise ChannelError("eBay's token endpoint answered without an access_token", channel=consts.SLUG)
+                raise ChannelError(
+                    "eBay's token endpoint answered without an access_token", channel=consts.SLUG
+                )
             try:
                 seconds = float(body.get("expires_in") or DEFAULT_EXPIRES_IN_SECONDS)
             except (TypeError, ValueError):
@@ -186,5 +188,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError as exc:
-        raise ChannelError("eBay's token endpoint answered with a body that is not JSON", channel=consts.SLUG) from exc
+        raise ChannelError(
+            "eBay's token endpoint answered with a body that is not JSON", channel=consts.SLUG
+        ) from exc
     return body if isinstance(body, dict) else {}

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import httpx
 from lxml import etree
@@ -24,7 +24,7 @@ from riff.core.clock import utcnow
 NS = consts.NAMESPACE
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 
-Element = etree._Element
+Element: TypeAlias = Any  # lxml ships no type information: an lxml.etree._Element
 
 
 # --- building ---------------------------------------------------------------------------------------
@@ -191,9 +191,7 @@ class Response:
 def issues_of(node: Element) -> tuple[Issue, ...]:
     found = []
     for error in findall(node, "Errors"):
-        parameters = sorted(
-            findall(error, "ErrorParameters"), key=lambda p: int(p.get("ParamID") or 0)
-        )
+        parameters = sorted(findall(error, "ErrorParameters"), key=lambda p: int(p.get("ParamID") or 0))
         found.append(
             Issue(
                 code=text(error, "ErrorCode") or "",

@@ -1,0 +1,1 @@
+"""Local stand-in for Shopify's Admin GraphQL API."""
