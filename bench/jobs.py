@@ -80,7 +80,9 @@ def _start_workers(url: str, count: int, log_dir: Path) -> list[subprocess.Popen
     processes = []
     for index in range(count):
         log = (log_dir / f"worker-{count}-{index}.log").open("wb")
-        processes.append(subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
     return processes
 
 
@@ -101,7 +103,9 @@ def _reset(database: Database) -> None:
 
 def _count(database: Database, status: str) -> int:
     with database.engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT count(*) FROM jobs WHERE status = :s"), {"s": status}).scalar_one())
+        return int(
+            conn.execute(sa.text("SELECT count(*) FROM jobs WHERE status = :s"), {"s": status}).scalar_one()
+        )
 
 
 def _wait(predicate: Any, timeout: float, interval: float = 0.05) -> None:
@@ -116,7 +120,9 @@ def _span(database: Database) -> float:
     from riff.jobs.models import Job
 
     with database.session() as session:
-        first, last = session.execute(sa.select(sa.func.min(Job.started_at), sa.func.max(Job.finished_at))).one()
+        first, last = session.execute(
+            sa.select(sa.func.min(Job.started_at), sa.func.max(Job.finished_at))
+        ).one()
     first = _aware(first)
     last = _aware(last)
     return (last - first).total_seconds()
@@ -176,7 +182,9 @@ def bench_backend(url: str, workers: int, jobs: int, samples: int, log_dir: Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--jobs", type=int, default=4000, help="no-op jobs for the throughput run")
     parser.add_argument("--samples", type=int, default=200, help="jobs for the latency run")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
@@ -194,7 +202,9 @@ def main() -> None:
         try:
             for name, url in backends.items():
                 migrate.upgrade(url)
-                results[name] = [bench_backend(url, n, args.jobs, args.samples, tmp_path) for n in args.workers]
+                results[name] = [
+                    bench_backend(url, n, args.jobs, args.samples, tmp_path) for n in args.workers
+                ]
         finally:
             if pg_base:
                 _drop_postgres(pg_base)

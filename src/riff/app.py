@@ -112,9 +112,11 @@ def _routers() -> list[Any]:
     # Each package exposes `router` from endpoints.py (JSON API) or views.py (HTML); list them here.
     from riff.auth.endpoints import router as auth_router
     from riff.catalog.endpoints import router as catalog_router
+    from riff.catalog.image_endpoints import router as catalog_images_router
     from riff.channels.endpoints import router as channels_router
     from riff.channels.endpoints import webhook_router as channels_webhook_router
     from riff.channels.ebay.endpoints import router as ebay_router
+    from riff.channels.vintage_and_rare.endpoints import router as vintage_and_rare_router
     from riff.jobs.endpoints import metrics_router as jobs_metrics_router
     from riff.jobs.endpoints import router as jobs_router
     from riff.web.views import router as web_router
@@ -122,10 +124,12 @@ def _routers() -> list[Any]:
     return [
         auth_router,
         catalog_router,
+        catalog_images_router,
         web_router,
         channels_router,
         channels_webhook_router,
         ebay_router,
+        vintage_and_rare_router,
         jobs_router,
         jobs_metrics_router,
     ]

@@ -6,15 +6,19 @@ sandbox keeps its port whichever others run. Append new platforms at the end.
 
 from __future__ import annotations
 
+from riff_sandbox.discogs.platform import DiscogsSandbox
 from riff_sandbox.ebay.platform import EbaySandbox
 from riff_sandbox.reverb.platform import ReverbSandbox
 from riff_sandbox.shopify.platform import ShopifySandbox
 from riff_sandbox.toolkit.platform import SandboxPlatform
+from riff_sandbox.vintage_and_rare.platform import VintageAndRareSandbox
 
 SANDBOXES: dict[str, type[SandboxPlatform]] = {
     "reverb": ReverbSandbox,
     "shopify": ShopifySandbox,
     "ebay": EbaySandbox,
+    "vintage_and_rare": VintageAndRareSandbox,
+    "discogs": DiscogsSandbox,
 }
 
 

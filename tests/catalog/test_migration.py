@@ -7,7 +7,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from riff.catalog import pricing, service
+from riff.catalog import pricing
+from riff.catalog.categories import CategoryIndex
 from riff.catalog.models import Category
 from riff.catalog.repository import PriceRuleRepository
 from riff.core import migrate
@@ -22,7 +23,7 @@ def test_seeds_default_categories_and_price_rules(database: Database) -> None:
     migrate.downgrade(url, "0002")
     migrate.upgrade(url)
     with database.read_session() as session:
-        categories = service.CategoryIndex.load(session)
+        categories = CategoryIndex.load(session)
         assert {"guitars", "electric-guitars", "amps", "effects", "records", "clothing"} <= set(
             categories.by_slug
         )

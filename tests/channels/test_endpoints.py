@@ -75,7 +75,7 @@ class TestAccountsApi:
         channels = {c["slug"]: c for c in owner_client.get("/api/channels").json()}
         assert channels["reverb"]["capabilities"]["webhooks"] is True
         assert "token" in channels["reverb"]["secrets_schema"]["properties"]
-        assert channels["ebay"]["available"] is False
+        assert channels["ebay"]["available"] is True
 
 
 # Marketplaces call /webhooks/... without a login: the auth gate (riff.auth.consts) must list the prefix as

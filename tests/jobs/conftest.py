@@ -67,7 +67,9 @@ class WorkerProcesses:
         self.processes: list[subprocess.Popen[bytes]] = []
         self._logs: list[Any] = []
 
-    def start(self, *, concurrency: int = 2, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    def start(
+        self, *, concurrency: int = 2, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> subprocess.Popen[bytes]:
         environment = {
             **os.environ,
             "RIFF_DATABASE_URL": self.database.url,
@@ -90,7 +92,9 @@ class WorkerProcesses:
             sys.executable, "-m", "riff.jobs.worker_main", "--concurrency", str(concurrency),
             "--no-discover", "--import", "jobs.handlers", *args,
         ]  # fmt: skip
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT
+        )
         self.processes.append(process)
         return process
 

@@ -34,7 +34,19 @@ def cli_env(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_enqueue_list_show_cancel_retry_stats(cli_env: Database) -> None:
-    result = runner.invoke(app, ["jobs", "enqueue", "reverb.pull_sync", "--channel", "reverb", "--payload", '{"full": true}', "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "jobs",
+            "enqueue",
+            "reverb.pull_sync",
+            "--channel",
+            "reverb",
+            "--payload",
+            '{"full": true}',
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     job_id = _json(result.output)["id"]
 
@@ -69,6 +81,6 @@ def test_schedules_and_worker_commands_exist(cli_env: Database) -> None:
     result = runner.invoke(app, ["jobs", "schedules", "--json"])
     assert result.exit_code == 0, result.output
     names = {s["name"] for s in _json(result.output)}
-    assert {"jobs.prune", "reverb.pull_sync", "catalog.image_check"} <= names
+    assert {"jobs.prune", "reverb.pull_listings", "catalog.check_images"} <= names
     help_text = runner.invoke(app, ["worker", "--help"]).output
     assert "--concurrency" in help_text and "--no-scheduler" in help_text

@@ -41,7 +41,9 @@ def test_list_filter_and_paginate(database: Database, owner_client: TestClient) 
     assert owner_client.get("/api/jobs", params={"kind": "ebay.publish"}).json()["total"] == 1
     assert owner_client.get("/api/jobs", params={"status": ["queued", "failed"]}).json()["total"] == 6
     assert owner_client.get("/api/jobs", params={"status": "failed"}).json()["total"] == 0
-    assert owner_client.get("/api/jobs", params={"product_id": 4}).json()["items"][0]["kind"] == "reverb.publish"
+    assert (
+        owner_client.get("/api/jobs", params={"product_id": 4}).json()["items"][0]["kind"] == "reverb.publish"
+    )
     bad = owner_client.get("/api/jobs", params={"status": "sleeping"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "status[0]"
 
@@ -49,7 +51,12 @@ def test_list_filter_and_paginate(database: Database, owner_client: TestClient) 
 def test_get_one_job(database: Database, owner_client: TestClient) -> None:
     job = _enqueue(database, "reverb.publish", payload={"sku": "RIFF-1"})
     body = owner_client.get(f"/api/jobs/{job.id}").json()
-    assert (body["id"], body["status"], body["payload"], body["attempts"]) == (job.id, "queued", {"sku": "RIFF-1"}, 0)
+    assert (body["id"], body["status"], body["payload"], body["attempts"]) == (
+        job.id,
+        "queued",
+        {"sku": "RIFF-1"},
+        0,
+    )
     missing = owner_client.get("/api/jobs/999999")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
@@ -57,7 +64,10 @@ def test_get_one_job(database: Database, owner_client: TestClient) -> None:
 def test_retry_and_cancel(database: Database, owner_client: TestClient) -> None:
     failed = _enqueue(database, "ebay.publish")
     _fail(database, failed)
-    assert owner_client.get(f"/api/jobs/{failed.id}").json()["last_error_class"] == "riff.channels.errors.AuthExpired"
+    assert (
+        owner_client.get(f"/api/jobs/{failed.id}").json()["last_error_class"]
+        == "riff.channels.errors.AuthExpired"
+    )
     retried = owner_client.post(f"/api/jobs/{failed.id}/retry")
     assert retried.status_code == 200
     assert (retried.json()["status"], retried.json()["attempts"]) == ("queued", 0)
@@ -96,11 +106,13 @@ def test_stats(database: Database, owner_client: TestClient) -> None:
 def test_schedules(owner_client: TestClient) -> None:
     schedules = {s["name"]: s for s in owner_client.get("/api/jobs/schedules").json()}
     assert schedules["jobs.prune"]["cron"] == "0 * * * *"
-    assert schedules["shopify.archive"]["cron"] == "0 3 * * 0"
-    assert "next_fire_at" in schedules["reverb.pull_sync"]
+    assert schedules["shopify.archive_sold"]["cron"] == "0 3 * * 0"
+    assert "next_fire_at" in schedules["reverb.pull_listings"]
 
 
-def test_metrics_for_any_authenticated_caller(database: Database, make_client: Any, client: TestClient) -> None:
+def test_metrics_for_any_authenticated_caller(
+    database: Database, make_client: Any, client: TestClient
+) -> None:
     _enqueue(database, "reverb.publish", channel="reverb")
     response = make_client("read_only").get("/metrics")
     assert response.status_code == 200

@@ -93,7 +93,9 @@ def test_four_postgres_worker_processes_finish_2000_jobs_exactly_once(
     _assert_each_ran_once(database, ids, effects_table(), min_workers=4)
 
 
-def _assert_each_ran_once(database: Database, ids: list[int], effects: list[tuple[int, int, str]], min_workers: int) -> None:
+def _assert_each_ran_once(
+    database: Database, ids: list[int], effects: list[tuple[int, int, str]], min_workers: int
+) -> None:
     jobs = jobs_by_id(database)
     assert sorted(jobs) == sorted(ids)
     assert {job.status for job in jobs.values()} == {"completed"}
@@ -113,7 +115,9 @@ def test_chaos_sigkill_twenty_times_while_300_jobs_run(
     ids = []
     with database.session() as session:
         for _ in range(300):
-            job = service.enqueue(session, "test.record", payload={"sleep": round(rng.uniform(0.05, 0.25), 3)})
+            job = service.enqueue(
+                session, "test.record", payload={"sleep": round(rng.uniform(0.05, 0.25), 3)}
+            )
             assert job is not None
             ids.append(job.id)
     live = [worker_processes.start(concurrency=4, args=("--no-scheduler",)) for _ in range(2)]
@@ -156,7 +160,9 @@ def test_three_worker_processes_fire_each_schedule_once(
     database: Database, worker_processes: WorkerProcesses, effects_table: Effects
 ) -> None:
     schedules = json.dumps({"every_second": {"cron": "* * * * * */1", "kind": "test.record"}})
-    processes = [worker_processes.start(concurrency=2, env={"RIFF_JOBS_SCHEDULES": schedules}) for _ in range(3)]
+    processes = [
+        worker_processes.start(concurrency=2, env={"RIFF_JOBS_SCHEDULES": schedules}) for _ in range(3)
+    ]
     wait_for(lambda: len(jobs_by_id(database)) >= 5, 30, what="five fire times", interval=0.1)
     for process in processes:
         process.send_signal(signal.SIGTERM)

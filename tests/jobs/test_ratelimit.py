@@ -48,7 +48,9 @@ class TestGcraBucket:
     def test_cost_counts_as_several_units(self) -> None:
         bucket = GcraBucket(rate=50.0, burst=1000.0)  # Shopify GraphQL points
         assert bucket.reserve(now=0.0, cost=900).wait_seconds == 0.0
-        assert bucket.reserve(now=0.0, cost=200).wait_seconds == pytest.approx(2.0, abs=1e-5)  # 100 points short at 50/s
+        assert bucket.reserve(now=0.0, cost=200).wait_seconds == pytest.approx(
+            2.0, abs=1e-5
+        )  # 100 points short at 50/s
 
     def test_max_wait_refuses_without_booking(self) -> None:
         bucket = GcraBucket(rate=1.0, burst=1.0)
@@ -91,13 +93,17 @@ class TestRateLimiterOnTheDatabase:
         clock.advance(seconds=10)
         assert second.reserve("reverb") == 0.0
 
-    def test_a_429_on_one_channel_slows_that_channel_only(self, database: Database, clock: FrozenClock) -> None:
+    def test_a_429_on_one_channel_slows_that_channel_only(
+        self, database: Database, clock: FrozenClock
+    ) -> None:
         limiter = RateLimiter(DatabaseBackend(database), LIMITS)
         limiter.penalize("discogs", 30.0)
         assert limiter.reserve("reverb") == 0.0
         assert limiter.reserve("discogs") == pytest.approx(30.0, abs=1e-5)
 
-    def test_a_wait_longer_than_the_cap_is_a_retryable_error(self, database: Database, clock: FrozenClock) -> None:
+    def test_a_wait_longer_than_the_cap_is_a_retryable_error(
+        self, database: Database, clock: FrozenClock
+    ) -> None:
         limiter = RateLimiter(DatabaseBackend(database), LIMITS, max_wait_seconds=5.0)
         limiter.penalize("discogs", 120.0)
         with pytest.raises(RateLimitWaitTooLong) as raised:

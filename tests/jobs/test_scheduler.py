@@ -33,17 +33,20 @@ def test_fire_time_arithmetic() -> None:
 
 def test_default_schedules() -> None:
     schedules = JobsSettings(_env_file=None).resolved_schedules()  # type: ignore[call-arg]
-    assert schedules["reverb.pull_sync"].cron == "0 * * * *"
-    assert schedules["reverb.stats"].cron == "0 2 * * *"
-    assert schedules["shopify.archive"].cron == "0 3 * * 0"
-    assert schedules["catalog.image_check"].cron == "0 2 * * *"
+    assert schedules["reverb.pull_listings"].cron == "0 * * * *"
+    assert schedules["ebay.fetch_orders"].kind == "ebay.fetch_orders"
+    assert schedules["reverb.collect_stats"].cron == "0 2 * * *"
+    assert schedules["shopify.archive_sold"].cron == "0 3 * * 0"
+    assert schedules["catalog.check_images"].cron == "0 2 * * *"
     assert schedules["jobs.prune"].kind == "jobs.prune"
+    assert "3" not in schedules["vintage_and_rare.pull_listings"].cron.split()[1].split(",")
     overridden = JobsSettings(
-        schedules={"discogs.pull_sync": None, "ebay.pull_sync": {"cron": "*/30 * * * *"}}, _env_file=None  # type: ignore[call-arg]
+        schedules={"discogs.pull_listings": None, "ebay.pull_listings": {"cron": "*/30 * * * *"}},
+        _env_file=None,  # type: ignore[call-arg]
     ).resolved_schedules()
-    assert "discogs.pull_sync" not in overridden
-    assert overridden["ebay.pull_sync"].cron == "*/30 * * * *"
-    assert overridden["ebay.pull_sync"].kind == "ebay.pull_sync"
+    assert "discogs.pull_listings" not in overridden
+    assert overridden["ebay.pull_listings"].cron == "*/30 * * * *"
+    assert overridden["ebay.pull_listings"].kind == "ebay.pull_listings"
     with pytest.raises(ValueError, match="cron"):
         ScheduleConfig(cron="every hour", kind="x")
 
@@ -59,7 +62,12 @@ def test_first_sight_records_a_baseline_then_fires_on_the_next_boundary(
     [job_id] = scheduler.tick()
     assert scheduler.tick() == []
     [job] = _jobs(database)
-    assert (job.id, job.kind, job.channel, job.coalesce_key) == (job_id, "test.noop", "reverb", "schedule:reverb.pull_sync")
+    assert (job.id, job.kind, job.channel, job.coalesce_key) == (
+        job_id,
+        "test.noop",
+        "reverb",
+        "schedule:reverb.pull_sync",
+    )
     assert job.payload == {"schedule": "reverb.pull_sync", "fire_time": "2026-01-01T13:00:00+00:00"}
 
 
@@ -76,14 +84,14 @@ def test_three_schedulers_fire_each_time_exactly_once(database: Database, frozen
         frozen_clock.now = dt.datetime(2026, 1, 1, 12 + hour, 0, tzinfo=UTC)
         barrier = threading.Barrier(3)
 
-        def tick(scheduler: Scheduler) -> None:
+        def tick(scheduler: Scheduler, barrier: threading.Barrier) -> None:
             barrier.wait()
             for _ in range(3):
                 ids = scheduler.tick()
                 with lock:
                     fired.extend(ids)
 
-        threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
+        threads = [threading.Thread(target=tick, args=(s, barrier)) for s in schedulers]
         for thread in threads:
             thread.start()
         for thread in threads:

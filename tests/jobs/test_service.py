@@ -24,26 +24,41 @@ def _count_jobs(database: Database, *conditions: sa.ColumnElement[bool]) -> int:
         return int(session.scalar(sa.select(sa.func.count()).select_from(Job).where(*conditions)) or 0)
 
 
-def _claim(database: Database, limit: int = 10, caps: dict[str, int] | None = None, owner: str = "w1") -> list[Job]:
+def _claim(
+    database: Database, limit: int = 10, caps: dict[str, int] | None = None, owner: str = "w1"
+) -> list[Job]:
     with database.session() as session:
-        return service.claim_jobs(session, owner=owner, limit=limit, lease_seconds=60, concurrency_limits=caps)
+        return service.claim_jobs(
+            session, owner=owner, limit=limit, lease_seconds=60, concurrency_limits=caps
+        )
 
 
 class TestEnqueue:
     def test_job_commits_with_the_callers_change(self, database: Database) -> None:
         with database.session() as session:
-            product = Product(sku="RIFF-1", title="Fender Twin 1965", description="", base_price=1000, currency="GBP")
+            product = Product(
+                sku="RIFF-1", title="Fender Twin 1965", description="", base_price=1000, currency="GBP"
+            )
             session.add(product)
             session.flush()
-            job = service.enqueue(session, "reverb.publish", channel="reverb", product_id=product.id, payload={"a": 1})
+            job = service.enqueue(
+                session, "test.publish", channel="reverb", product_id=product.id, payload={"a": 1}
+            )
         assert job is not None
         stored = jobs_by_id(database)[job.id]
-        assert (stored.kind, stored.status, stored.channel, stored.payload) == ("reverb.publish", "queued", "reverb", {"a": 1})
+        assert (stored.kind, stored.status, stored.channel, stored.payload) == (
+            "test.publish",
+            "queued",
+            "reverb",
+            {"a": 1},
+        )
         assert (stored.attempts, stored.max_attempts, stored.priority) == (0, 10, Priority.NORMAL)
 
     def test_rolled_back_change_leaves_no_job(self, database: Database) -> None:
         with pytest.raises(RuntimeError), database.session() as session:
-            product = Product(sku="RIFF-2", title="Gibson ES-335", description="", base_price=2000, currency="GBP")
+            product = Product(
+                sku="RIFF-2", title="Gibson ES-335", description="", base_price=2000, currency="GBP"
+            )
             session.add(product)
             session.flush()
             service.enqueue(session, "reverb.publish", product_id=product.id)
@@ -66,16 +81,31 @@ class TestCoalescing:
         key = "reverb.update:42"
         later = frozen_clock.now + dt.timedelta(minutes=5)
         with database.session() as session:
-            first = service.enqueue(session, "reverb.update", coalesce_key=key, priority=Priority.LOW, run_after=later, payload={"v": 1})
+            first = service.enqueue(
+                session,
+                "reverb.update",
+                coalesce_key=key,
+                priority=Priority.LOW,
+                run_after=later,
+                payload={"v": 1},
+            )
         with database.session() as session:
-            second = service.enqueue(session, "reverb.update", coalesce_key=key, priority=Priority.HIGH, payload={"v": 2})
-            third = service.enqueue(session, "reverb.update", coalesce_key=key, priority=Priority.BULK, payload={"v": 3})
+            second = service.enqueue(
+                session, "reverb.update", coalesce_key=key, priority=Priority.HIGH, payload={"v": 2}
+            )
+            third = service.enqueue(
+                session, "reverb.update", coalesce_key=key, priority=Priority.BULK, payload={"v": 3}
+            )
         assert first is not None and second is None and third is None
         jobs = jobs_by_id(database)
         assert list(jobs) == [first.id]
         merged = jobs[first.id]
         # The more urgent priority and the earlier run_after are kept; the newest payload wins.
-        assert (merged.priority, merged.run_after, merged.payload) == (Priority.HIGH, frozen_clock.now, {"v": 3})
+        assert (merged.priority, merged.run_after, merged.payload) == (
+            Priority.HIGH,
+            frozen_clock.now,
+            {"v": 3},
+        )
 
     def test_a_started_job_does_not_absorb_a_new_change(self, database: Database) -> None:
         with database.session() as session:
@@ -125,17 +155,24 @@ class TestCoalescing:
 
 
 class TestClaim:
-    def test_priority_order_then_run_after_then_id(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_priority_order_then_run_after_then_id(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         with database.session() as session:
             bulk = [service.enqueue(session, "reverb.publish", priority=Priority.BULK) for _ in range(50)]
             normal = service.enqueue(session, "reverb.update_price", priority=Priority.NORMAL)
             urgent = service.enqueue(session, "reverb.end_listing", priority=Priority.URGENT)
             early_urgent = service.enqueue(
-                session, "ebay.end_listing", priority=Priority.URGENT, run_after=frozen_clock.now - dt.timedelta(seconds=1)
+                session,
+                "ebay.end_listing",
+                priority=Priority.URGENT,
+                run_after=frozen_clock.now - dt.timedelta(seconds=1),
             )
         claimed = _claim(database, limit=4)
         assert [job.id for job in claimed] == [early_urgent.id, urgent.id, normal.id, bulk[0].id]  # type: ignore[union-attr]
-        assert all(job.status == "in_progress" and job.attempts == 1 and job.lease_owner == "w1" for job in claimed)
+        assert all(
+            job.status == "in_progress" and job.attempts == 1 and job.lease_owner == "w1" for job in claimed
+        )
 
     def test_future_jobs_wait_for_run_after(self, database: Database, frozen_clock: FrozenClock) -> None:
         with database.session() as session:
@@ -160,7 +197,12 @@ class TestClaim:
                 service.enqueue(session, "reverb.publish", channel="reverb")
         caps = {"vintage_and_rare": 1}
         first = _claim(database, limit=10, caps=caps)
-        assert sorted(job.channel or "" for job in first) == ["reverb", "reverb", "reverb", "vintage_and_rare"]
+        assert sorted(job.channel or "" for job in first) == [
+            "reverb",
+            "reverb",
+            "reverb",
+            "vintage_and_rare",
+        ]
         assert _claim(database, limit=10, caps=caps, owner="w2") == []  # V&R is at its cap, across workers
         vr_job = next(job for job in first if job.channel == "vintage_and_rare")
         with database.session() as session:
@@ -230,7 +272,11 @@ class TestOperatorActions:
 
         with database.session() as session:
             status = service.fail_attempt(
-                session, claimed, ErrorInfo("boom", "x.Boom", True, None), owner="w1", jobs_settings=JobsSettings()
+                session,
+                claimed,
+                ErrorInfo("boom", "x.Boom", True, None),
+                owner="w1",
+                jobs_settings=JobsSettings(),
             )
         assert status == JobStatus.FAILED
         return claimed

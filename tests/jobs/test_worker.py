@@ -107,7 +107,14 @@ def _reset_calls() -> None:
 
 @pytest.fixture
 def worker(database: Database, settings: Settings, jobs_settings: JobsSettings) -> Worker:
-    return Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, worker_id="test-worker")
+    return Worker(
+        database,
+        settings,
+        jobs_settings=jobs_settings,
+        with_scheduler=False,
+        import_handlers=False,
+        worker_id="test-worker",
+    )
 
 
 def _enqueue(database: Database, kind: str, **kwargs: Any) -> Job:
@@ -126,14 +133,25 @@ class TestOutcomes:
         job = _enqueue(database, "tw.ok", payload={"sku": "RIFF-1"})
         assert worker.process_available() == 1
         stored = _job(database, job.id)
-        assert (stored.status, stored.attempts, stored.result) == ("completed", 1, {"echo": {"sku": "RIFF-1"}})
+        assert (stored.status, stored.attempts, stored.result) == (
+            "completed",
+            1,
+            {"echo": {"sku": "RIFF-1"}},
+        )
         assert stored.finished_at is not None and stored.lease_owner is None
 
     def test_async_handlers_run_on_the_runner_threads_loop(
         self, database: Database, settings: Settings, jobs_settings: JobsSettings
     ) -> None:
         jobs = [_enqueue(database, "tw.async") for _ in range(3)]
-        worker = Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, concurrency=2)
+        worker = Worker(
+            database,
+            settings,
+            jobs_settings=jobs_settings,
+            with_scheduler=False,
+            import_handlers=False,
+            concurrency=2,
+        )
         worker.start_in_thread()
         try:
             wait_for(lambda: all(_job(database, j.id).status == "completed" for j in jobs), 10)
@@ -151,7 +169,9 @@ class TestOutcomes:
         assert stored.last_error_class == "riff.jobs.errors.PermanentJobError"
         assert stored.last_error_retryable is False
 
-    def test_channel_auth_error_is_permanent_and_keeps_its_class(self, database: Database, worker: Worker) -> None:
+    def test_channel_auth_error_is_permanent_and_keeps_its_class(
+        self, database: Database, worker: Worker
+    ) -> None:
         job = _enqueue(database, "tw.raise", payload={"error": "channel_auth"})
         worker.process_available()
         stored = _job(database, job.id)
@@ -165,7 +185,10 @@ class TestOutcomes:
         assert (stored.status, stored.finished_at) == ("completed_pending_id", None)
         with database.session() as session:
             assert service.resolve_pending_id(session, job.id, {"vr_id": "123"})
-        assert (_job(database, job.id).status, _job(database, job.id).result) == ("completed", {"vr_id": "123"})
+        assert (_job(database, job.id).status, _job(database, job.id).result) == (
+            "completed",
+            {"vr_id": "123"},
+        )
 
     def test_async_timeout_is_retryable(self, database: Database, worker: Worker) -> None:
         job = _enqueue(database, "tw.async_slow")
@@ -173,9 +196,18 @@ class TestOutcomes:
         stored = _job(database, job.id)
         assert (stored.status, stored.last_error_class) == ("queued", "riff.jobs.errors.JobTimeout")
 
-    def test_unknown_kind_fails_permanently(self, database: Database, settings: Settings, jobs_settings: JobsSettings) -> None:
+    def test_unknown_kind_fails_permanently(
+        self, database: Database, settings: Settings, jobs_settings: JobsSettings
+    ) -> None:
         job = _enqueue(database, "nobody.handles_this")
-        worker = Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, kinds=["nobody.handles_this"])
+        worker = Worker(
+            database,
+            settings,
+            jobs_settings=jobs_settings,
+            with_scheduler=False,
+            import_handlers=False,
+            kinds=["nobody.handles_this"],
+        )
         worker.process_available()
         stored = _job(database, job.id)
         assert (stored.status, stored.last_error_class) == ("failed", "riff.jobs.errors.UnknownJobKind")
@@ -191,7 +223,7 @@ class TestRetries:
         self, database: Database, settings: Settings, frozen_clock: FrozenClock
     ) -> None:
         exact = JobsSettings(backoff_base_seconds=10, backoff_jitter=0, _env_file=None)  # type: ignore[call-arg]
-        worker = Worker(database, settings, jobs_settings=exact, scheduler=False)
+        worker = Worker(database, settings, jobs_settings=exact, with_scheduler=False, import_handlers=False)
         job = _enqueue(database, "tw.raise", payload={"error": "unknown"})
         delays = []
         for _ in range(3):
@@ -207,7 +239,11 @@ class TestRetries:
         assert delays == [10.0, 20.0, 40.0]
         assert worker.process_available() == 1  # fourth and last attempt
         stored = _job(database, job.id)
-        assert (stored.status, stored.attempts, stored.last_error_message) == ("failed", 4, "unexpected response shape")
+        assert (stored.status, stored.attempts, stored.last_error_message) == (
+            "failed",
+            4,
+            "unexpected response shape",
+        )
         assert (stored.last_error_class, stored.last_error_retryable) == ("builtins.ValueError", True)
         assert [attempt for _, _, attempt in calls] == [1, 2, 3, 4]
 
@@ -249,10 +285,14 @@ class TestRetries:
         assert worker.process_available() == 1
 
     def test_a_retry_steps_aside_for_a_newer_equivalent_job(self, database: Database, worker: Worker) -> None:
-        old = _enqueue(database, "tw.raise", payload={"error": "unknown"}, coalesce_key="k:1", priority=Priority.HIGH)
+        old = _enqueue(
+            database, "tw.raise", payload={"error": "unknown"}, coalesce_key="k:1", priority=Priority.HIGH
+        )
         with database.session() as session:
             [claimed] = service.claim_jobs(session, owner="test-worker", limit=1, lease_seconds=60)
-        newer = _enqueue(database, "tw.raise", payload={"error": "unknown"}, coalesce_key="k:1", priority=Priority.LOW)
+        newer = _enqueue(
+            database, "tw.raise", payload={"error": "unknown"}, coalesce_key="k:1", priority=Priority.LOW
+        )
         worker._execute(claimed, asyncio.new_event_loop(), claim_next=False)
         old_row, newer_row = _job(database, old.id), _job(database, newer.id)
         assert (old_row.status, old_row.result) == ("cancelled", {"superseded_by": newer.id})
@@ -306,7 +346,13 @@ class TestLeases:
         worker._renew_leases()  # the automatic renewal does the same for every running job
         assert _job(database, claimed.id).lease_expires_at == frozen_clock.now + dt.timedelta(seconds=2)
         frozen_clock.advance(seconds=5)
-        Worker(database, worker.settings, jobs_settings=jobs_settings, scheduler=False)._sweep()
+        Worker(
+            database,
+            worker.settings,
+            jobs_settings=jobs_settings,
+            with_scheduler=False,
+            import_handlers=False,
+        )._sweep()
         with pytest.raises(JobLeaseLost):
             worker._heartbeat_for(claimed)()
 
@@ -326,7 +372,9 @@ class TestWakeUp:
         self, database: Database, settings: Settings
     ) -> None:
         slow_poll = JobsSettings(poll_seconds=30, _env_file=None)  # type: ignore[call-arg]
-        worker = Worker(database, settings, jobs_settings=slow_poll, scheduler=False)
+        worker = Worker(
+            database, settings, jobs_settings=slow_poll, with_scheduler=False, import_handlers=False
+        )
         worker.start_in_thread()
         try:
             time.sleep(0.3)  # let the worker go idle
@@ -340,10 +388,14 @@ class TestWakeUp:
             worker.stop(10)
         assert max(latencies) < 1.0
 
-    def test_a_commit_from_another_process_wakes_the_worker(self, database: Database, settings: Settings) -> None:
+    def test_a_commit_from_another_process_wakes_the_worker(
+        self, database: Database, settings: Settings
+    ) -> None:
         """No SQLAlchemy session events involved: PostgreSQL NOTIFY, or the SQLite WAL watcher."""
         slow_poll = JobsSettings(poll_seconds=30, _env_file=None)  # type: ignore[call-arg]
-        worker = Worker(database, settings, jobs_settings=slow_poll, scheduler=False)
+        worker = Worker(
+            database, settings, jobs_settings=slow_poll, with_scheduler=False, import_handlers=False
+        )
         worker.start_in_thread()
         try:
             time.sleep(0.5)
@@ -383,7 +435,9 @@ def _insert_like_another_process(database: Database) -> int:
 
 
 class TestShutdown:
-    def test_stop_finishes_the_running_job_and_runs_hooks(self, database: Database, settings: Settings, jobs_settings: JobsSettings) -> None:
+    def test_stop_finishes_the_running_job_and_runs_hooks(
+        self, database: Database, settings: Settings, jobs_settings: JobsSettings
+    ) -> None:
         hook_ran = threading.Event()
 
         def hook(ctx: HookContext) -> None:
@@ -394,7 +448,14 @@ class TestShutdown:
         try:
             running = _enqueue(database, "tw.sleep", payload={"seconds": 0.5})
             waiting = _enqueue(database, "tw.sleep", payload={"seconds": 0.5}, priority=Priority.LOW)
-            worker = Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, concurrency=1)
+            worker = Worker(
+                database,
+                settings,
+                jobs_settings=jobs_settings,
+                with_scheduler=False,
+                import_handlers=False,
+                concurrency=1,
+            )
             worker.start_in_thread()
             wait_for(lambda: _job(database, running.id).status == "in_progress", 5)
             worker.stop(10)
@@ -406,9 +467,18 @@ class TestShutdown:
         assert _job(database, waiting.id).status == "queued"  # never claimed after the stop
         assert _count_in_progress(database) == 0
 
-    def test_forced_stop_hands_running_jobs_back(self, database: Database, settings: Settings, jobs_settings: JobsSettings) -> None:
+    def test_forced_stop_hands_running_jobs_back(
+        self, database: Database, settings: Settings, jobs_settings: JobsSettings
+    ) -> None:
         job = _enqueue(database, "tw.sleep", payload={"seconds": 3}, max_attempts=1)
-        worker = Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, concurrency=1)
+        worker = Worker(
+            database,
+            settings,
+            jobs_settings=jobs_settings,
+            with_scheduler=False,
+            import_handlers=False,
+            concurrency=1,
+        )
         worker.start_in_thread()
         wait_for(lambda: _job(database, job.id).status == "in_progress", 5)
         worker.stop(10, force=True)
@@ -419,4 +489,7 @@ class TestShutdown:
 
 def _count_in_progress(database: Database) -> int:
     with database.session() as session:
-        return int(session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.status == "in_progress")) or 0)
+        return int(
+            session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.status == "in_progress"))
+            or 0
+        )

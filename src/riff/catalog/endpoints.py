@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from riff.auth.deps import CurrentUser, Writer
-from riff.catalog import importer, service
+from riff.catalog import importer, queries, service
 from riff.catalog.csv_io import MAX_IMPORT_BYTES
-from riff.catalog.models import MovementReason
+from riff.catalog.models import MovementReason, Product
 from riff.catalog.schemas import (
     BulkResult,
     FilterQuery,
@@ -53,8 +54,8 @@ def _json(model: Any, status_code: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
-def _out(session: Any, product: Any) -> ProductOut:
-    return service.products_out(session, [product])[0]
+def _out(session: Session, product: Product) -> ProductOut:
+    return queries.products_out(session, [product])[0]
 
 
 # -- products -----------------------------------------------------------------------------------------
@@ -62,8 +63,8 @@ def _out(session: Any, product: Any) -> ProductOut:
 
 @router.get("/api/products", response_model=ProductPage, responses=READ_ERRORS)
 def list_products(session: ReadSession, _user: CurrentUser, params: ListParams) -> Response:
-    filters = service.parse_filters(session, **params.model_dump())
-    return _json(service.list_products(session, filters))
+    filters = queries.parse_filters(session, **params.model_dump())
+    return _json(queries.list_products(session, filters))
 
 
 @router.post("/api/products", status_code=201, responses=WRITE_ERRORS)
@@ -190,7 +191,7 @@ def export_csv(
     request: Request, session: ReadSession, _user: CurrentUser, params: FilterParams
 ) -> StreamingResponse:
     """Every product matching the list filters, as a RIFF CSV that imports back with zero changes."""
-    filters = service.parse_filters(
+    filters = queries.parse_filters(
         session, **params.model_dump()
     )  # bad filters: 422 before streaming starts
     database = get_database(request)
@@ -198,7 +199,7 @@ def export_csv(
     def chunks() -> Iterator[str]:
         # The request's session is closed once the endpoint returns; the stream reads in its own.
         with database.read_session() as export_session:
-            yield from service.export_csv(export_session, filters)
+            yield from queries.export_csv(export_session, filters)
 
     return StreamingResponse(
         chunks(),

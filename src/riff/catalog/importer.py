@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from riff.catalog import service
 from riff.catalog.attributes import coerce_text
+from riff.catalog.categories import CategoryIndex
 from riff.catalog.csv_io import ATTRIBUTE_PREFIX, CSV_COLUMNS, CsvTable, read_csv
 from riff.catalog.models import Condition, MovementReason, Product, ProductStatus
 from riff.catalog.repository import ProductRepository
@@ -190,7 +191,7 @@ def plan_import(
 ) -> ImportPlan:
     """Validate every row and decide what it would do, without writing anything."""
     fmt.check_header(table.header)
-    categories = service.CategoryIndex.load(session)
+    categories = CategoryIndex.load(session)
     parsed: list[tuple[int, ImportRow]] = []
     errors: list[ImportRowError] = []
     first_row_for_sku: dict[str, int] = {}
@@ -257,7 +258,7 @@ def _parse_row(
 
 
 def _plan_row(
-    session: Session, number: int, row: ImportRow, product: Product | None, categories: service.CategoryIndex
+    session: Session, number: int, row: ImportRow, product: Product | None, categories: CategoryIndex
 ) -> PlannedRow:
     given = row.model_fields_set
     if product is None:

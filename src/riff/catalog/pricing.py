@@ -15,6 +15,7 @@ from riff.core.errors import ValidationFailed
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
 MAX_MARKUP_PERCENT = Decimal(1000)
 MIN_MARKUP_PERCENT = Decimal(-90)
 
@@ -62,17 +63,43 @@ def round_up_to_ending(price: Decimal, endings: tuple[int, ...]) -> Decimal:
 def effective_price(base_price: Decimal, rule: ChannelPriceRule | None, override: Decimal | None) -> Decimal:
     """The price a channel shows: a listing's override wins; otherwise base × (1 + markup %), rounded up
     to the rule's next ending (or to the cent when it has none)."""
+    if rule is None:
+        return _price(base_price, ZERO, (), override)
+    return _price(base_price, Decimal(rule.markup_percent or 0), parse_endings(rule.price_endings), override)
+
+
+def _price(
+    base_price: Decimal, markup: Decimal, endings: tuple[int, ...], override: Decimal | None
+) -> Decimal:
     if override is not None:
         return Decimal(override).quantize(CENT, rounding=ROUND_HALF_UP)
     price = Decimal(base_price)
-    if rule is None:
-        return price.quantize(CENT, rounding=ROUND_HALF_UP)
-    markup = Decimal(rule.markup_percent or 0)
-    if not markup and not rule.price_endings:
+    if not markup and not endings:
         return price.quantize(CENT, rounding=ROUND_HALF_UP)
     # Quantize to the cent first so a markup that lands exactly on an ending is not pushed past it.
     marked_up = (price * (HUNDRED + markup) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
-    return round_up_to_ending(marked_up, parse_endings(rule.price_endings))
+    return round_up_to_ending(marked_up, endings)
+
+
+class PriceBook:
+    """Every channel's rule, read once: pricing a page of products looks each rule up per product."""
+
+    def __init__(self, rules: Iterable[ChannelPriceRule]) -> None:
+        self._rules = {
+            rule.channel: (Decimal(rule.markup_percent or 0), parse_endings(rule.price_endings))
+            for rule in rules
+        }
+
+    def prices(
+        self, base_price: Decimal, overrides: Mapping[str, Decimal | None] | None = None
+    ) -> dict[str, Decimal]:
+        """The price on every channel that has a rule, plus any channel where a listing overrides it."""
+        overrides = overrides or {}
+        channels = sorted(self._rules.keys() | {c for c, o in overrides.items() if o is not None})
+        return {
+            channel: _price(base_price, *self._rules.get(channel, (ZERO, ())), overrides.get(channel))
+            for channel in channels
+        }
 
 
 def channel_prices(
@@ -81,10 +108,7 @@ def channel_prices(
     overrides: Mapping[str, Decimal | None] | None = None,
 ) -> dict[str, Decimal]:
     """The price on every channel that has a rule, plus any channel where a listing overrides it."""
-    overrides = overrides or {}
-    by_channel = {rule.channel: rule for rule in rules}
-    channels = sorted(set(by_channel) | {c for c, o in overrides.items() if o is not None})
-    return {c: effective_price(base_price, by_channel.get(c), overrides.get(c)) for c in channels}
+    return PriceBook(rules).prices(base_price, overrides)
 
 
 def validate_markup(markup_percent: Decimal) -> Decimal:

@@ -119,7 +119,7 @@ class ProductPage(BaseModel):
 
 
 class FilterQuery(BaseModel):
-    """List/export filters as the query string carries them (parsed by service.parse_filters)."""
+    """List/export filters as the query string carries them (parsed by queries.parse_filters)."""
 
     status: str | None = Field(None, description="Comma-separated; default: every status but archived")
     brand: str | None = Field(None, description="Exact brand, case-insensitive")
@@ -145,7 +145,7 @@ class ListQuery(FilterQuery):
 
 @dataclass
 class ProductFilters:
-    """List/export filters, already parsed (see service.parse_filters for the query-string form)."""
+    """List/export filters, already parsed (see queries.parse_filters for the query-string form)."""
 
     statuses: list[ProductStatus] | None = None
     brand: str | None = None

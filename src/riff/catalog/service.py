@@ -1,8 +1,11 @@
-"""Catalog domain logic: products, stock, bulk edits, list filters, price rules. Services flush, never commit."""
+"""Catalog domain logic: products, stock, bulk edits, price rules. Services flush, never commit.
+
+The read side (filters, pages, export) is in ``queries``; categories and schemas in ``categories``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,41 +16,37 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from riff.catalog import csv_io, pricing
-from riff.catalog.attributes import AttributeSchema, build_schema, validate_attributes
-from riff.catalog.consts import (
-    CHANNELS,
-    DEFAULT_PAGE_LIMIT,
-    DEFAULT_SORT,
-    MAX_PAGE_LIMIT,
-    SORT_FIELDS,
-)
+from riff.catalog import pricing, queries
+from riff.catalog.attributes import validate_attributes
+from riff.catalog.categories import CategoryIndex
 from riff.catalog.models import Category, MovementReason, Product, ProductStatus, StockMovement
 from riff.catalog.repository import (
-    CategoryRepository,
-    ListingRepository,
     PriceRuleRepository,
     ProductRepository,
-    price_overrides,
 )
 from riff.catalog.schemas import (
     BulkItem,
     BulkItemResult,
     BulkResult,
-    ListingOut,
     PriceRuleIn,
     PriceRuleOut,
     ProductCreate,
-    ProductFilters,
-    ProductOut,
-    ProductPage,
     ProductUpdate,
 )
-from riff.channels.models import ChannelPriceRule, Listing, ListingState
+from riff.channels.models import ChannelPriceRule
 from riff.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from riff.core.logging import get_logger
 
 log = get_logger(__name__)
+
+# The read side lives in queries; re-exported so riff.catalog.service stays the one entry point.
+check_channel = queries.check_channel
+parse_filters = queries.parse_filters
+list_products = queries.list_products
+products_out = queries.products_out
+product_out = queries.product_out
+export_csv = queries.export_csv
+count_products = queries.count_products
 
 MAX_BULK_ITEMS = 1000
 # Fields a PATCH may not set to null: they have no "empty" value.
@@ -58,58 +57,6 @@ NOT_NULLABLE = frozenset(
 
 def derive_decade(year: int | None) -> str | None:
     return None if year is None else f"{year // 10 * 10}s"
-
-
-# -- categories ---------------------------------------------------------------------------------
-
-
-@dataclass
-class CategoryIndex:
-    """The (small) category table in memory: slugs, ancestry and effective attribute schemas."""
-
-    by_id: dict[int, Category]
-    by_slug: dict[str, Category]
-
-    @classmethod
-    def load(cls, session: Session) -> CategoryIndex:
-        categories = CategoryRepository(session).all()
-        return cls(by_id={c.id: c for c in categories}, by_slug={c.slug: c for c in categories})
-
-    def resolve(self, slug: str | None, *, field: str = "category") -> Category | None:
-        if slug is None:
-            return None
-        category = self.by_slug.get(slug.strip())
-        if category is None:
-            known = ", ".join(sorted(self.by_slug)) or "none defined"
-            raise ValidationFailed(f"unknown category {slug!r} (known: {known})", field=field)
-        return category
-
-    def ancestry(self, category: Category | None) -> list[Category]:
-        """Root first, the category itself last; a cycle in parent links stops the walk."""
-        chain: list[Category] = []
-        seen: set[int] = set()
-        while category is not None and category.id not in seen:
-            seen.add(category.id)
-            chain.append(category)
-            category = self.by_id.get(category.parent_id) if category.parent_id is not None else None
-        return list(reversed(chain))
-
-    def schema_for(self, category: Category | None) -> AttributeSchema:
-        return build_schema(c.attribute_schema or [] for c in self.ancestry(category))
-
-    def with_descendants(self, category: Category) -> list[int]:
-        children: dict[int | None, list[int]] = {}
-        for c in self.by_id.values():
-            children.setdefault(c.parent_id, []).append(c.id)
-        found: list[int] = []
-        stack = [category.id]
-        while stack:
-            current = stack.pop()
-            if current in found:
-                continue
-            found.append(current)
-            stack.extend(children.get(current, []))
-        return found
 
 
 # -- stock --------------------------------------------------------------------------------------
@@ -536,168 +483,6 @@ def bulk_update(session: Session, raw_items: Any, *, actor: str) -> BulkResult:
     return BulkResult(updated=updated, unchanged=len(results) - updated, items=results)
 
 
-# -- lists ------------------------------------------------------------------------------------------
-
-
-def parse_sort(sort: str | None) -> list[tuple[str, bool]]:
-    parsed: list[tuple[str, bool]] = []
-    for part in (sort or DEFAULT_SORT).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        descending = part.startswith("-")
-        name = part.lstrip("-+")
-        if name not in SORT_FIELDS:
-            raise ValidationFailed(
-                f"cannot sort by {name!r}; sortable fields: {', '.join(SORT_FIELDS)}", field="sort"
-            )
-        parsed.append((SORT_FIELDS[name], descending))
-    return parsed or parse_sort(DEFAULT_SORT)
-
-
-def parse_statuses(status: str | None) -> list[ProductStatus] | None:
-    if not status:
-        return None
-    statuses: list[ProductStatus] = []
-    for part in status.split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        try:
-            statuses.append(ProductStatus(part))
-        except ValueError:
-            allowed = ", ".join(s.value for s in ProductStatus)
-            raise ValidationFailed(f"unknown status {part!r} (use {allowed})", field="status") from None
-    return statuses or None
-
-
-def check_channel(channel: str | None, *, field: str = "channel") -> str | None:
-    if channel is None:
-        return None
-    channel = channel.strip().lower()
-    if channel not in CHANNELS:
-        raise ValidationFailed(f"unknown channel {channel!r} (use {', '.join(CHANNELS)})", field=field)
-    return channel
-
-
-def parse_filters(
-    session: Session,
-    *,
-    status: str | None = None,
-    brand: str | None = None,
-    category: str | None = None,
-    channel: str | None = None,
-    listing_state: str | None = None,
-    price_min: Decimal | None = None,
-    price_max: Decimal | None = None,
-    quantity_min: int | None = None,
-    quantity_max: int | None = None,
-    q: str | None = None,
-    sort: str | None = None,
-    limit: int = DEFAULT_PAGE_LIMIT,
-    offset: int = 0,
-) -> ProductFilters:
-    """Query-string values -> ProductFilters; every bad value is a 422 naming its parameter.
-
-    Without ``status`` archived products are left out (archiving is how products are deleted).
-    ``category`` includes its sub-categories.
-    """
-    if not 1 <= limit <= MAX_PAGE_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE_LIMIT}", field="limit")
-    if offset < 0:
-        raise ValidationFailed("offset must not be negative", field="offset")
-    state: ListingState | None = None
-    if listing_state:
-        try:
-            state = ListingState(listing_state.strip().lower())
-        except ValueError:
-            allowed = ", ".join(s.value for s in ListingState)
-            raise ValidationFailed(
-                f"unknown listing state {listing_state!r} (use {allowed})", field="listing_state"
-            ) from None
-    category_ids: list[int] | None = None
-    if category:
-        categories = CategoryIndex.load(session)
-        found = categories.resolve(category)
-        assert found is not None
-        category_ids = categories.with_descendants(found)
-    return ProductFilters(
-        statuses=parse_statuses(status),
-        brand=brand.strip() if brand and brand.strip() else None,
-        category_ids=category_ids,
-        channel=check_channel(channel),
-        listing_state=state,
-        price_min=price_min,
-        price_max=price_max,
-        quantity_min=quantity_min,
-        quantity_max=quantity_max,
-        q=q.strip() if q and q.strip() else None,
-        sort=parse_sort(sort),
-        limit=limit,
-        offset=offset,
-    )
-
-
-def list_products(session: Session, filters: ProductFilters) -> ProductPage:
-    items, total = ProductRepository(session).page(filters)
-    return ProductPage(
-        items=products_out(session, items), total=total, limit=filters.limit, offset=filters.offset
-    )
-
-
-def products_out(session: Session, products: Sequence[Product]) -> list[ProductOut]:
-    rules = PriceRuleRepository(session).all()
-    listings = ListingRepository(session).for_products([p.id for p in products])
-    return [product_out(p, rules, listings.get(p.id, [])) for p in products]
-
-
-def product_out(
-    product: Product, rules: Sequence[ChannelPriceRule], listings: Sequence[Listing]
-) -> ProductOut:
-    return ProductOut(
-        id=product.id,
-        sku=product.sku,
-        title=product.title,
-        brand=product.brand,
-        model=product.model,
-        year=product.year,
-        decade=product.decade,
-        finish=product.finish,
-        condition=product.condition,
-        category=product.category.slug if product.category else None,
-        description=product.description,
-        price=product.base_price,
-        currency=product.currency,
-        cost=product.cost,
-        quantity=product.quantity,
-        is_stocked_item=product.is_stocked_item,
-        status=product.status,
-        attributes=product.attributes or {},
-        notes=product.notes,
-        version=product.version,
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-        channel_prices=pricing.channel_prices(product.base_price, rules, price_overrides(listings)),
-        listings=[
-            ListingOut.model_construct(
-                channel=listing.channel,
-                state=listing.state,
-                remote_id=listing.remote_id,
-                remote_url=listing.remote_url,
-                price_override=listing.price_override,
-            )
-            for listing in listings
-        ],
-    )
-
-
-def product_prices(session: Session, product: Product) -> dict[str, Decimal]:
-    """The product's price on every channel with a rule (or a listing override): what adapters push."""
-    rules = PriceRuleRepository(session).all()
-    listings = ListingRepository(session).for_products([product.id])[product.id]
-    return pricing.channel_prices(product.base_price, rules, price_overrides(listings))
-
-
 # -- price rules ----------------------------------------------------------------------------------
 
 
@@ -735,42 +520,3 @@ def put_price_rule(session: Session, channel: str, data: PriceRuleIn, *, actor: 
         "catalog.price_rule.update.success", channel=channel, markup=str(markup), endings=endings, actor=actor
     )
     return _rule_out(rule)
-
-
-# -- export -----------------------------------------------------------------------------------------
-
-EXPORT_CHUNK_CHARS = 64 * 1024
-
-
-def export_csv(
-    session: Session,
-    filters: ProductFilters,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[str]:
-    """The RIFF CSV of every product matching ``filters`` (sorting and paging ignored), in chunks.
-
-    One ``attr.<name>`` column per attribute any exported product carries, so the file imports back
-    with zero changes.
-    """
-    repo = ProductRepository(session)
-    attribute_names = repo.attribute_names(filters)
-    buffer: list[str] = []
-    size = 0
-    for line in csv_io.csv_lines([csv_io.export_header(attribute_names)]):
-        buffer.append(line)
-    for batch in repo.iter_filtered(filters):
-        for line in csv_io.csv_lines(csv_io.product_row(p, attribute_names) for p in batch):
-            buffer.append(line)
-            size += len(line)
-        if progress is not None:
-            progress(len(batch))
-        if size >= EXPORT_CHUNK_CHARS:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
-
-
-def count_products(session: Session, filters: ProductFilters) -> int:
-    return ProductRepository(session).count_filtered(filters)

@@ -156,8 +156,10 @@ async def receive_webhook(channel: str, token: str, request: Request) -> Respons
                 await adapter.aclose()
         except ChannelError as exc:
             log.warning(f"{adapter_cls.slug}.webhook.rejected", account_id=account.id, message=exc.message)
+            # A delivery whose signature does not verify (Shopify's HMAC) is unauthenticated: 401, else 400.
             return JSONResponse(
-                {"error": {"code": "bad_webhook", "message": exc.message, "field": None}}, status_code=400
+                {"error": {"code": "bad_webhook", "message": exc.message, "field": None}},
+                status_code=401 if exc.status_code == 401 else 400,
             )
         stored = [service.record_event(session, account, event) for event in events]
     accepted = [event_id for event_id in stored if event_id is not None]

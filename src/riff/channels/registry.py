@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from riff.channels.contract import Channel
+from riff.channels.discogs.adapter import DiscogsChannel
 from riff.channels.ebay.adapter import EbayChannel
 from riff.channels.reverb.adapter import ReverbChannel
 from riff.channels.shopify.adapter import ShopifyChannel
+from riff.channels.vintage_and_rare.adapter import VintageAndRareChannel
 from riff.core.errors import ValidationFailed
 
 # The marketplaces RIFF is built for, in the order the UI lists them; not all have an adapter yet.
@@ -18,6 +20,8 @@ CHANNELS: dict[str, type[Any]] = {
     ReverbChannel.slug: ReverbChannel,
     EbayChannel.slug: EbayChannel,
     ShopifyChannel.slug: ShopifyChannel,
+    VintageAndRareChannel.slug: VintageAndRareChannel,
+    DiscogsChannel.slug: DiscogsChannel,
 }
 
 

@@ -175,7 +175,7 @@ def store_channel_updates(
         box = SecretBox(master_key)
         _write_secrets(box, account, {**read_secrets(box, account), **secrets})
     session.flush()
-    log.info("channels.account.refresh.ok", account_id=account_id, config_keys=sorted(config or {}))
+    log.info("channels.account.updates.ok", account_id=account_id, config_keys=sorted(config or {}))
 
 
 def set_enabled(session: Session, account: ChannelAccount, enabled: bool) -> ChannelAccount:

@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from riff.catalog import importer, service
+from riff.catalog import importer, queries
 from riff.catalog.consts import CLI_ACTOR, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from riff.catalog.schemas import ImportReport
 from riff.cli.common import console, err_console, fail, fail_from, open_database, print_json
@@ -153,8 +153,8 @@ def export_csv(
     stdout = sys.stdout
     try:
         with _diagnostics_to_stderr(), database.read_session() as session:
-            filters = service.parse_filters(session, status=status, brand=brand, category=category, q=q)
-            total = service.count_products(session, filters)
+            filters = queries.parse_filters(session, status=status, brand=brand, category=category, q=q)
+            total = queries.count_products(session, filters)
             with (
                 _progress(output is not None and not json_output) as progress,
                 _open_output(output, stdout) as handle,
@@ -167,7 +167,7 @@ def export_csv(
                     if progress is not None and task is not None:
                         progress.update(task, completed=rows)
 
-                for chunk in service.export_csv(session, filters, progress=advance):
+                for chunk in queries.export_csv(session, filters, progress=advance):
                     handle.write(chunk)
     except RiffError as error:
         fail_from(error)
@@ -207,7 +207,7 @@ def list_products(
     database = open_database()
     try:
         with _diagnostics_to_stderr(), database.read_session() as session:
-            filters = service.parse_filters(
+            filters = queries.parse_filters(
                 session,
                 status=status,
                 q=q,
@@ -217,7 +217,7 @@ def list_products(
                 limit=limit,
                 offset=offset,
             )
-            page = service.list_products(session, filters)
+            page = queries.list_products(session, filters)
     except RiffError as error:
         fail_from(error)
     finally:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riff.cli.common import console, fail_from, load_settings, open_database, print_json
+from riff.cli.common import console, err_console, fail_from, load_settings, open_database, print_json
 from riff.core.clock import utcnow
 from riff.core.errors import RiffError
 from riff.jobs import service
@@ -182,7 +182,10 @@ def schedules(as_json: JsonOption = False) -> None:
     """Periodic schedules with their last and next fire times (UTC)."""
     from riff.jobs.registry import import_handler_modules
 
-    import_handler_modules()  # to tell which schedules have a handler in this installation
+    try:
+        import_handler_modules()  # to tell which schedules have a handler in this installation
+    except ImportError as exc:
+        err_console.print(f"[yellow]warning:[/] could not import every handler module ({exc})")
     database = open_database()
     infos = [
         ScheduleRead.model_validate(info).model_dump(mode="json") for info in Scheduler(database).describe()

@@ -31,6 +31,8 @@ SANDBOX_ACCOUNT_NAME = "sandbox"
 AccountFactory = Callable[[RunningSandbox], tuple[dict[str, Any], dict[str, str]]]
 SANDBOX_ACCOUNTS: dict[str, AccountFactory] = {
     "reverb": lambda sb: ({"shipping_profile_id": "15655", "currency": "GBP"}, {"token": sb.token or ""}),
+    # V&R: the sandbox's dealer login (riff_sandbox/vintage_and_rare/consts.py); Cloudflare is passed by the browser.
+    "vintage_and_rare": lambda sb: ({"currency": "GBP"}, {"username": "sandbox-dealer", "password": "sandbox-password"}),
 }
 
 

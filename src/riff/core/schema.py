@@ -5,8 +5,16 @@ from riff.catalog import models as catalog_models
 from riff.channels import models as channel_models
 from riff.core.models import Base
 from riff.jobs import models as jobs_models  # noqa: F401
+from riff.records import models as records_models
 from riff.sync import models as sync_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "catalog_models", "channel_models", "metadata", "sync_models"]
+__all__ = [
+    "auth_models",
+    "catalog_models",
+    "channel_models",
+    "metadata",
+    "records_models",
+    "sync_models",
+]

@@ -40,7 +40,14 @@ from riff.jobs.registry import (
     on_worker_shutdown,
 )
 from riff.jobs.scheduler import Scheduler
-from riff.jobs.service import cancel_job, enqueue, fail_pending_id, resolve_pending_id, retry_job
+from riff.jobs.service import (
+    cancel_job,
+    enqueue,
+    fail_pending_id,
+    resolve_pending_id,
+    retry_job,
+    update_job_payload,
+)
 from riff.jobs.worker import JobLeaseLost, Worker
 
 __all__ = [
@@ -79,4 +86,5 @@ __all__ = [
     "on_worker_shutdown",
     "resolve_pending_id",
     "retry_job",
+    "update_job_payload",
 ]

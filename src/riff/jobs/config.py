@@ -3,7 +3,7 @@
 ``Settings`` still owns the knobs shared with the rest of RIFF: ``worker_concurrency``,
 ``job_retention_days`` and ``redis_url``. Dict settings take JSON, for example
 ``RIFF_JOBS_RATE_LIMITS='{"reverb": {"rate": 5, "burst": 10}}'`` or
-``RIFF_JOBS_SCHEDULES='{"ebay.pull_sync": {"cron": "*/30 * * * *"}, "discogs.pull_sync": null}'``
+``RIFF_JOBS_SCHEDULES='{"ebay.pull_listings": {"cron": "*/30 * * * *"}, "discogs.pull_listings": null}'``
 (``null`` disables a default schedule). Overrides are merged into the defaults in ``consts.py``.
 """
 

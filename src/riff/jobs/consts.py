@@ -71,31 +71,43 @@ DEFAULT_CONCURRENCY_LIMITS: dict[str, int] = {
     "vintage_and_rare": 1,
 }
 
-PULL_SYNC_CHANNELS = ("reverb", "ebay", "shopify", "discogs")
+PULL_CHANNELS = ("reverb", "ebay", "shopify", "discogs")
+ORDER_CHANNELS = ("reverb", "ebay", "shopify", "discogs")
 
 # name -> schedule. Cron expressions are UTC. A schedule fires only from a scheduler whose process has a
-# handler registered for its kind, so channels that are not built yet simply never fire.
+# handler registered for its kind, so channels that are not built (or not installed) simply never fire.
+# Kinds follow the channel packages' handlers (``riff.channels.<slug>.tasks``).
 DEFAULT_SCHEDULES: dict[str, dict[str, Any]] = {
+    # Hourly pull sync: listings (sold/ended elsewhere, remote edits) and orders, per channel.
     **{
-        f"{channel}.pull_sync": {
+        f"{channel}.pull_listings": {
             "cron": "0 * * * *",
-            "kind": f"{channel}.pull_sync",
+            "kind": f"{channel}.pull_listings",
             "channel": channel,
             "priority": int(Priority.LOW),
         }
-        for channel in PULL_SYNC_CHANNELS
+        for channel in PULL_CHANNELS
+    },
+    **{
+        f"{channel}.fetch_orders": {
+            "cron": "5 * * * *",
+            "kind": f"{channel}.fetch_orders",
+            "channel": channel,
+            "priority": int(Priority.HIGH),  # a sale found here ends the item everywhere else
+        }
+        for channel in ORDER_CHANNELS
     },
     # V&R: the CSV export is heavy (30-60 s, ~3 MB) and the site is down around 03:00-05:00 UTC, so every
     # three hours, skipping 03:00.
-    "vintage_and_rare.pull_sync": {
+    "vintage_and_rare.pull_listings": {
         "cron": "0 0,6,9,12,15,18,21 * * *",
-        "kind": "vintage_and_rare.pull_sync",
+        "kind": "vintage_and_rare.pull_listings",
         "channel": "vintage_and_rare",
         "priority": int(Priority.LOW),
     },
-    "reverb.stats": {"cron": "0 2 * * *", "kind": "reverb.collect_stats", "channel": "reverb"},
-    "ebay.stats": {"cron": "0 2 * * *", "kind": "ebay.collect_stats", "channel": "ebay"},
-    "shopify.archive": {"cron": "0 3 * * 0", "kind": "shopify.archive_sold", "channel": "shopify"},
-    "catalog.image_check": {"cron": "0 2 * * *", "kind": "catalog.check_images"},
+    "reverb.collect_stats": {"cron": "0 2 * * *", "kind": "reverb.collect_stats", "channel": "reverb"},
+    "ebay.collect_stats": {"cron": "0 2 * * *", "kind": "ebay.collect_stats", "channel": "ebay"},
+    "shopify.archive_sold": {"cron": "0 3 * * 0", "kind": "shopify.archive_sold", "channel": "shopify"},
+    "catalog.check_images": {"cron": "0 2 * * *", "kind": "catalog.check_images"},
     "jobs.prune": {"cron": "0 * * * *", "kind": "jobs.prune"},
 }

@@ -3,6 +3,7 @@ is kept inside one method here (the service never asks which database it is talk
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,36 @@ _NO_SYNC = {"synchronize_session": False}
 
 def _insert(session: Session) -> Any:
     return postgresql.insert if is_postgres(session) else sqlite.insert
+
+
+@dataclasses.dataclass
+class ClaimedJob:
+    """A claimed job as the worker sees it: a plain snapshot of the row taken by the claim (cheaper than an
+    ORM instance on the hottest path, and never tempting anyone to mutate it outside a session)."""
+
+    id: int
+    kind: str
+    channel: str | None
+    product_id: int | None
+    listing_id: int | None
+    payload: dict[str, Any]
+    status: str
+    priority: int
+    attempts: int
+    max_attempts: int
+    run_after: dt.datetime
+    lease_owner: str | None
+    lease_expires_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+    coalesce_key: str | None
+    last_error_message: str | None
+    last_error_class: str | None
+    last_error_retryable: bool | None
+    last_error_at: dt.datetime | None
+    result: dict[str, Any] | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
 
 
 class JobRepository(RepositoryBase[Job]):
@@ -129,13 +160,18 @@ class JobRepository(RepositoryBase[Job]):
 
     def mark_claimed(
         self, ids: Sequence[int], *, owner: str, now: dt.datetime, lease_until: dt.datetime
-    ) -> list[Job]:
+    ) -> list[ClaimedJob]:
         if not ids:
             return []
-        statement = sa.select(Job).from_statement(_MARK_CLAIMED_SQL)
         params = {"ids": list(ids), "owner": owner, "now": now, "lease_until": lease_until}
-        jobs = list(self.session.scalars(statement, params, execution_options={"populate_existing": True}))
+        jobs = [ClaimedJob(**row._mapping) for row in self.session.execute(_MARK_CLAIMED_SQL, params)]
         return sorted(jobs, key=lambda job: (job.priority, job.run_after, job.id))
+
+    def has_runnable(self, kinds: Iterable[str] | None, now: dt.datetime) -> bool:
+        statement = sa.select(Job.id).where(Job.status == QUEUED, Job.run_after <= now).limit(1)
+        if kinds is not None:
+            statement = statement.where(Job.kind.in_(list(kinds)))
+        return self.session.execute(statement).first() is not None
 
     def next_run_after(self, kinds: Iterable[str] | None, after: dt.datetime) -> dt.datetime | None:
         statement = sa.select(sa.func.min(Job.run_after)).where(Job.status == QUEUED, Job.run_after > after)
@@ -362,7 +398,10 @@ _COMPLETE_SQL = sa.text(
 @functools.lru_cache(maxsize=64)
 def _claim_candidates_sql(postgres: bool, with_kinds: bool, cap_count: int) -> sa.TextClause:
     conditions = [f"status = '{QUEUED}'", "run_after <= :now"]
-    binds = [sa.bindparam("now", type_=UTCDateTime()), sa.bindparam("limit", type_=sa.Integer())]
+    binds: list[sa.BindParameter[Any]] = [
+        sa.bindparam("now", type_=UTCDateTime()),
+        sa.bindparam("limit", type_=sa.Integer()),
+    ]
     if with_kinds:
         conditions.append("kind IN :kinds")
         binds.append(sa.bindparam("kinds", expanding=True))

@@ -26,7 +26,10 @@ from riff.jobs.consts import (
 )
 from riff.jobs.errors import ErrorInfo, JobNotFound, JobStateConflict, LeaseExpired
 from riff.jobs.models import Job
-from riff.jobs.repository import JobRepository
+from riff.jobs.repository import ClaimedJob, JobRepository
+
+# What a finishing step needs from a job: a claim's snapshot, or the ORM row (lease recovery).
+AnyJob = Job | ClaimedJob
 
 log = get_logger(__name__)
 
@@ -124,7 +127,7 @@ def claim_jobs(
     lease_seconds: float,
     kinds: Iterable[str] | None = None,
     concurrency_limits: Mapping[str, int] | None = None,
-) -> list[Job]:
+) -> list[ClaimedJob]:
     """Claim up to ``limit`` runnable jobs for ``owner``, in priority order, honouring per-channel caps
     across every worker. One function for both databases:
 
@@ -170,6 +173,10 @@ def _recheck_caps(
     return kept
 
 
+def has_runnable(session: Session, kinds: Iterable[str] | None) -> bool:
+    return JobRepository(session).has_runnable(kinds, now=utcnow())
+
+
 def next_run_after(session: Session, kinds: Iterable[str] | None) -> dt.datetime | None:
     """When the next queued job that is not runnable yet (backing off, scheduled) becomes runnable."""
     return JobRepository(session).next_run_after(kinds, after=utcnow())
@@ -187,7 +194,7 @@ def extend_leases(session: Session, ids: Sequence[int], *, owner: str, lease_sec
 
 def complete_attempt(
     session: Session,
-    job: Job,
+    job: AnyJob,
     *,
     owner: str,
     result: dict[str, Any] | None,
@@ -209,7 +216,7 @@ def complete_attempt(
 
 def fail_attempt(
     session: Session,
-    job: Job,
+    job: AnyJob,
     error: ErrorInfo,
     *,
     owner: str | None,
@@ -246,7 +253,12 @@ def fail_attempt(
 
 
 def _requeue(
-    repository: JobRepository, job: Job, *, owner: str | None, run_after: dt.datetime, extra: dict[str, Any]
+    repository: JobRepository,
+    job: AnyJob,
+    *,
+    owner: str | None,
+    run_after: dt.datetime,
+    extra: dict[str, Any],
 ) -> JobStatus | None:
     values = {**extra, "status": JobStatus.QUEUED.value, "run_after": run_after, "lease_owner": None,
               "lease_expires_at": None}  # fmt: skip
@@ -423,6 +435,24 @@ def fail_pending_id(session: Session, job_id: int, message: str) -> bool:
         "last_error_at": now,
     }
     return JobRepository(session).set_values(job_id, values, from_statuses=[JobStatus.COMPLETED_PENDING_ID])
+
+
+def update_job_payload(
+    session: Session,
+    job_id: int,
+    changes: Mapping[str, Any],
+    *,
+    statuses: Sequence[str] = (JobStatus.IN_PROGRESS, JobStatus.COMPLETED_PENDING_ID),
+) -> bool:
+    """Merge ``changes`` into a job's payload while it is in one of ``statuses``: a running handler recording
+    what a later phase needs (V&R writes its match criteria before submitting a listing, so a worker killed
+    in between leaves them behind), or a batch noting progress on a ``completed_pending_id`` job."""
+    repository = JobRepository(session)
+    job = repository.get(job_id)
+    if job is None or job.status not in [str(s) for s in statuses]:
+        return False
+    payload = {**(job.payload or {}), **dict(changes)}
+    return repository.set_values(job_id, {"payload": payload}, from_statuses=[str(s) for s in statuses])
 
 
 # ---- visibility --------------------------------------------------------------------------------

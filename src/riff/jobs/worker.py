@@ -37,7 +37,7 @@ from riff.jobs import metrics, notify, registry, service
 from riff.jobs.config import JobsSettings, get_jobs_settings
 from riff.jobs.consts import JobStatus
 from riff.jobs.errors import JobError, JobTimeout, UnknownJobKind, classify
-from riff.jobs.models import Job
+from riff.jobs.repository import ClaimedJob
 from riff.jobs.scheduler import Scheduler
 
 log = get_logger(__name__)
@@ -53,7 +53,7 @@ class JobLeaseLost(JobError):
 
 @dataclasses.dataclass
 class _Running:
-    job: Job
+    job: ClaimedJob
     started: float  # time.monotonic()
     deadline: float
 
@@ -67,16 +67,22 @@ class Worker:
         jobs_settings: JobsSettings | None = None,
         concurrency: int | None = None,
         kinds: Iterable[str] | None = None,
-        scheduler: bool = True,
+        with_scheduler: bool = True,
+        import_handlers: bool = True,
         worker_id: str | None = None,
     ) -> None:
+        """``kinds``: only claim these (default: every registered kind). ``import_handlers``: import every
+        ``riff.*.tasks`` module and ``RIFF_JOBS_IMPORT_MODULES`` now, so an embedded worker (``riff up``)
+        knows every handler; an import error raises here rather than leaving jobs unclaimed."""
         self.database = database
         self.settings = settings or get_settings()
         self.jobs_settings = jobs_settings or get_jobs_settings()
+        if import_handlers:
+            registry.import_handler_modules(self.jobs_settings.import_modules)
         self.concurrency = max(1, concurrency or self.settings.worker_concurrency)
         self._kinds = frozenset(kinds) if kinds is not None else None
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.scheduler = Scheduler(database, self.jobs_settings) if scheduler else None
+        self.scheduler = Scheduler(database, self.jobs_settings) if with_scheduler else None
         self._caps = self.jobs_settings.resolved_concurrency_limits()
         self._stop = threading.Event()  # stop claiming
         self._force = threading.Event()  # hand running jobs back now
@@ -85,9 +91,10 @@ class Worker:
         self._keeper_stop = threading.Event()
         self._running: dict[int, _Running] = {}
         self._running_lock = threading.Lock()
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue: queue.Queue[ClaimedJob | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._finished = threading.Event()
+        self._started = False  # a Worker runs once: start it, stop it, make a new one to run again
         self._thread: threading.Thread | None = None
         self.log = log.bind(worker_id=self.worker_id)
 
@@ -99,6 +106,7 @@ class Worker:
 
     def run(self) -> None:
         """Run until stopped; SIGTERM/SIGINT stop it gracefully when called from the main thread."""
+        self._mark_started()
         previous = self._install_signal_handlers()
         try:
             self._run()
@@ -108,6 +116,7 @@ class Worker:
 
     def start_in_thread(self) -> threading.Thread:
         """Run in a background thread (``riff up`` embeds a worker in the web process); ``stop()`` ends it."""
+        self._mark_started()
         self._thread = threading.Thread(target=self._run, name=f"riff-worker-{self.worker_id}", daemon=True)
         self._thread.start()
         return self._thread
@@ -115,7 +124,13 @@ class Worker:
     def stop(self, timeout: float | None = None, *, force: bool = False) -> None:
         """Stop claiming and wait (up to ``timeout``) until running jobs finished and hooks ran."""
         self.request_stop(force=force)
-        self._finished.wait(timeout)
+        if self._started:
+            self._finished.wait(timeout)
+
+    def _mark_started(self) -> None:
+        if self._started:
+            raise RuntimeError("a Worker runs once; create a new one")
+        self._started = True
 
     def request_stop(self, *, force: bool = False) -> None:
         if force:
@@ -154,7 +169,6 @@ class Worker:
     # ---- main loop ----------------------------------------------------------------------------
 
     def _run(self) -> None:
-        self._finished.clear()
         notify.register_wake_event(self._wake)
         self._start_threads()
         self.log.info("jobs.worker.started", concurrency=self.concurrency, database=self.database.dialect)
@@ -198,11 +212,17 @@ class Worker:
 
         return min(poll, max(0.001, (next_at - utcnow()).total_seconds()))
 
-    def _claim(self, limit: int) -> list[Job]:
+    def _claim(self, limit: int) -> list[ClaimedJob]:
+        if self.database.dialect == "sqlite" and self.kinds:
+            # Every commit anywhere wakes an idle SQLite worker (WAL watcher); look before taking the
+            # database write lock, so idle workers never queue behind the web process's writes.
+            with self.database.read_session() as session:
+                if not service.has_runnable(session, self.kinds):
+                    return []
         with self.database.session() as session:
             return self._claim_in(session, limit)
 
-    def _claim_in(self, session: Any, limit: int) -> list[Job]:
+    def _claim_in(self, session: Any, limit: int) -> list[ClaimedJob]:
         kinds = self.kinds
         if not kinds or limit <= 0:
             return []
@@ -222,7 +242,7 @@ class Worker:
         with self._running_lock:
             return len(self._running)
 
-    def _track(self, job: Job) -> None:
+    def _track(self, job: ClaimedJob) -> None:
         spec = registry.get_handler(job.kind)
         timeout = spec.timeout_seconds if spec else 0.0
         now = time.monotonic()
@@ -237,11 +257,6 @@ class Worker:
     # ---- threads -------------------------------------------------------------------------------
 
     def _start_threads(self) -> None:
-        self._stop.clear()
-        self._force.clear()
-        self._service_stop.clear()
-        self._keeper_stop.clear()
-        self._threads = []
         for index in range(self.concurrency):
             self._spawn(self._runner_loop, f"riff-job-runner-{index}")
         self._spawn(self._keeper_loop, "riff-jobs-lease-keeper")
@@ -263,13 +278,13 @@ class Worker:
         loop = asyncio.new_event_loop()
         try:
             while True:
-                job: Job | None = self._queue.get()
+                job: ClaimedJob | None = self._queue.get()
                 if job is None:
                     return
                 # A runner that finishes a job claims its next one in the same transaction that records
                 # the outcome (one commit per job instead of two); the dispatcher only feeds idle runners.
                 while job is not None:
-                    next_job: Job | None = None
+                    next_job: ClaimedJob | None = None
                     try:
                         next_job = self._execute(job, loop, claim_next=True)
                     except Exception as exc:  # never lose the runner thread; the lease expires and recovers
@@ -321,7 +336,7 @@ class Worker:
 
     # ---- running one job -------------------------------------------------------------------------
 
-    def _heartbeat_for(self, job: Job) -> Any:
+    def _heartbeat_for(self, job: ClaimedJob) -> Any:
         def heartbeat() -> None:
             with self._running_lock:
                 running = self._running.get(job.id)
@@ -336,7 +351,9 @@ class Worker:
 
         return heartbeat
 
-    def _execute(self, job: Job, loop: asyncio.AbstractEventLoop, *, claim_next: bool) -> Job | None:
+    def _execute(
+        self, job: ClaimedJob, loop: asyncio.AbstractEventLoop, *, claim_next: bool
+    ) -> ClaimedJob | None:
         """Run one attempt and record its outcome; with ``claim_next``, also claim (and track) the next
         job in the same transaction and return it."""
         spec = registry.get_handler(job.kind)
@@ -394,8 +411,8 @@ class Worker:
             raise JobTimeout(f"handler ran longer than {spec.timeout_seconds:g}s", None) from exc
 
     def _record_failure(
-        self, job: Job, exc: BaseException, job_log: Any, seconds: float, claim_next: bool
-    ) -> Job | None:
+        self, job: ClaimedJob, exc: BaseException, job_log: Any, seconds: float, claim_next: bool
+    ) -> ClaimedJob | None:
         info = classify(exc)
         status, next_job = self._finalize(
             lambda session: service.fail_attempt(
@@ -420,7 +437,7 @@ class Worker:
             job_log.warning("jobs.job.retry_scheduled", new_status=status.value, **fields)
         return next_job
 
-    def _finalize(self, write: Any, job_log: Any, claim_next: bool) -> tuple[Any, Job | None]:
+    def _finalize(self, write: Any, job_log: Any, claim_next: bool) -> tuple[Any, ClaimedJob | None]:
         """Record an outcome (and claim the next job in the same transaction), retrying briefly if the
         database hiccups. If it stays unreachable the lease lapses and the job runs again: at-least-once,
         never lost."""

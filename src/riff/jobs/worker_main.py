@@ -45,7 +45,8 @@ def run_worker(
         jobs_settings=jobs_settings,
         concurrency=concurrency,
         kinds=kinds or None,
-        scheduler=scheduler,
+        with_scheduler=scheduler,
+        import_handlers=False,  # done above, with the command line's modules
     )
     log.info("jobs.worker.handlers", modules=modules, kinds=sorted(worker.kinds))
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +79,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(static_url=static_url, nav_items=NAV_ITEMS, app_version=riff.__version__)
+    from riff.web import formatting
+
+    formatting.install(env)
     return env
 
 
@@ -97,13 +101,35 @@ def is_htmx_partial(request: HTTPConnection) -> bool:
     return is_htmx(request) and request.headers.get("hx-boosted") != "true"
 
 
+# The SANDBOX badge reads channel_accounts at most this often per process (every page shows it).
+SANDBOX_MODE_CACHE_SECONDS = 5.0
+
+
 def sandbox_mode(request: HTTPConnection) -> bool:
-    """Whether marketplace calls go to local sandboxes. The channels code may set
-    ``app.state.sandbox_mode`` once it knows; until then the ``RIFF_SANDBOXES`` setting decides."""
+    """Whether marketplace calls go to local sandboxes: ``app.state.sandbox_mode`` when something set
+    it; else true when any enabled channel account is a sandbox account; with no enabled account at
+    all, the ``RIFF_SANDBOXES`` setting decides (``riff up`` will wire sandboxes). Cached briefly."""
     explicit = getattr(request.app.state, "sandbox_mode", None)
     if explicit is not None:
         return bool(explicit)
-    return bool(request.app.state.settings.sandboxes)
+    now = time.monotonic()
+    cached = getattr(request.app.state, "sandbox_mode_cache", None)
+    if cached is not None and now - cached[0] < SANDBOX_MODE_CACHE_SECONDS:
+        return bool(cached[1])
+    from riff.web.repository import enabled_account_sandbox_flags
+
+    try:
+        flags = enabled_account_sandbox_flags(request.app.state.database)
+    except Exception:  # the badge must never take a page down (e.g. an unmigrated database)
+        flags = []
+    value = any(flags) if flags else bool(request.app.state.settings.sandboxes)
+    request.app.state.sandbox_mode_cache = (now, value)
+    return value
+
+
+def forget_sandbox_mode(request: HTTPConnection) -> None:
+    """Call after changing channel accounts so the badge is right on the next page."""
+    request.app.state.sandbox_mode_cache = None
 
 
 def flash(request: HTTPConnection, message: str, kind: FlashKind = "info") -> None:

@@ -1,4 +1,5 @@
-"""The HTML shell: login, logout and the home page. Other areas add their own ``views.py``."""
+"""The HTML UI's router: login and logout here; each area's pages live in ``views_<area>.py`` and are
+included below, so ``riff.app`` lists one web router."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from riff.auth import service, sessions
-from riff.auth.deps import CurrentUser, client_ip, resolve_user
+from riff.auth.deps import client_ip, resolve_user
 from riff.core.deps import AppSettings, get_database
 from riff.core.errors import TooManyRequests, Unauthenticated
 from riff.web.templating import flash, redirect, render, safe_next_url
@@ -96,6 +97,29 @@ def logout(request: Request) -> Response:
     return redirect(request, "/login")
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, _user: CurrentUser) -> HTMLResponse:
-    return render(request, "home.html", {"title": "Dashboard"})
+def _include_pages() -> None:
+    from riff.web import (
+        views_dashboard,
+        views_inventory,
+        views_jobs,
+        views_orders,
+        views_product,
+        views_reconciliation,
+        views_settings,
+        views_sync,
+    )
+
+    for module in (
+        views_dashboard,
+        views_inventory,
+        views_product,
+        views_orders,
+        views_sync,
+        views_jobs,
+        views_reconciliation,
+        views_settings,
+    ):
+        router.include_router(module.router)
+
+
+_include_pages()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,10 +44,11 @@ def time_left(item: Record, now: datetime) -> str:
     return f"P{days}DT{hours}H{minutes}M{seconds}S"
 
 
-def _listing_details(parent: Element, item: Record, base_url: str) -> None:
+def _listing_details(parent: Element, item: Record, base_url: str, *, end_time: bool = True) -> None:
     details = sub(parent, "ListingDetails")
     sub(details, "StartTime", item["start_time"])
-    sub(details, "EndTime", item["end_time"])
+    if end_time:
+        sub(details, "EndTime", item["end_time"])
     sub(details, "ViewItemURL", view_url(item, base_url))
     sub(
         details,
@@ -98,7 +99,8 @@ def summary_item(item: Record, base_url: str, now: datetime) -> Element:
     node = el("Item")
     money(node, "BuyItNowPrice", _price(item), item["currency"])
     sub(node, "ItemID", item["item_id"])
-    _listing_details(node, item, base_url)
+    # The ActiveList shows no EndTime (a GTC listing renews); ended items carry it.
+    _listing_details(node, item, base_url, end_time=item["status"] != "Active")
     sub(node, "ListingDuration", item["listing_duration"])
     sub(node, "ListingType", item["listing_type"])
     sub(node, "Quantity", item["quantity"])
@@ -190,6 +192,7 @@ def _address(parent: Element, order: Record) -> None:
     sub(node, "CountryName", address["country_name"])
     sub(node, "Phone", "Invalid Request")  # eBay masks it
     sub(node, "PostalCode", address["postal_code"])
+    sub(node, "AddressID", address.get("address_id") or "1234567890012")
     sub(node, "AddressOwner", "eBay")
 
 
@@ -199,7 +202,12 @@ def transaction_node(order: Record, transaction: Record, *, with_item: bool = Tr
     sub(buyer, "Email", "Invalid Request")
     sub(buyer, "UserFirstName", order["buyer"]["first_name"])
     sub(buyer, "UserLastName", order["buyer"]["last_name"])
-    sub(sub(node, "ShippingDetails"), "SellingManagerSalesRecordNumber", order["sales_record"])
+    shipping = sub(node, "ShippingDetails")
+    sub(shipping, "SellingManagerSalesRecordNumber", order["sales_record"])
+    for tracking in order["tracking"]:
+        shipment = sub(shipping, "ShipmentTrackingDetails")
+        sub(shipment, "ShippingCarrierUsed", tracking["carrier"])
+        sub(shipment, "ShipmentTrackingNumber", tracking["number"])
     sub(node, "CreatedDate", transaction["created"])
     if with_item:
         item = sub(node, "Item")
@@ -217,10 +225,11 @@ def transaction_node(order: Record, transaction: Record, *, with_item: bool = Tr
     sub(status, "ReturnStatus", "NotApplicable")
     sub(node, "TransactionID", transaction["transaction_id"])
     money(node, "TransactionPrice", transaction["price"], order["currency"])
-    if order["tracking"]:
-        shipment = sub(sub(node, "ShippingDetails"), "ShipmentTrackingDetails")
-        sub(shipment, "ShippingCarrierUsed", order["tracking"][-1]["carrier"])
-        sub(shipment, "ShipmentTrackingNumber", order["tracking"][-1]["number"])
+    created = parse_time(transaction["created"])
+    if created is not None:
+        package = sub(sub(node, "ShippingServiceSelected"), "ShippingPackageInfo")
+        sub(package, "EstimatedDeliveryTimeMin", iso(created + timedelta(days=2)))
+        sub(package, "EstimatedDeliveryTimeMax", iso(created + timedelta(days=5)))
     if order.get("shipped_time"):
         sub(node, "ShippedTime", order["shipped_time"])
     sub(node, "OrderLineItemID", f"{transaction['item_id']}-{transaction['transaction_id']}")
@@ -241,6 +250,8 @@ def order_node(order: Record) -> Element:
     sub(checkout, "LastModifiedTime", order["modified"])
     sub(checkout, "PaymentMethod", "CCAccepted")
     sub(checkout, "Status", "Complete" if order.get("paid_time") else "Incomplete")
+    sub(checkout, "IntegratedMerchantCreditCardEnabled", "false")
+    sub(checkout, "PaymentInstrument", "CreditCard")
     sub(sub(node, "ShippingDetails"), "SellingManagerSalesRecordNumber", order["sales_record"])
     sub(node, "CreatingUserRole", "Buyer")
     sub(node, "CreatedTime", order["created"])
@@ -259,7 +270,9 @@ def order_node(order: Record) -> Element:
         sub(node, "PaidTime", order["paid_time"])
     if order.get("shipped_time"):
         sub(node, "ShippedTime", order["shipped_time"])
+    sub(node, "IntegratedMerchantCreditCardEnabled", "false")
     sub(node, "EIASToken", EIAS_TOKEN)
+    sub(node, "ContainseBayPlusTransaction", "false")
     return node
 
 

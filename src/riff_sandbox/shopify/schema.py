@@ -1254,7 +1254,6 @@ class ProductVariantsBulkUpdatePayload:
 @strawberry.type
 class InventoryChange:
     record: strawberry.Private[Record]
-    location_number: strawberry.Private[int | None]
 
     @strawberry.field
     def name(self) -> str:
@@ -1299,7 +1298,7 @@ class InventoryAdjustmentGroup:
     @strawberry.field
     def changes(self, quantity_names: list[str] | None = None) -> list[InventoryChange]:
         return [
-            InventoryChange(record=change, location_number=None)
+            InventoryChange(record=change)
             for change in self.record["changes"]
             if quantity_names is None or change["name"] in quantity_names
         ]

@@ -184,7 +184,7 @@ def challenge_page(nonce: str, reason: str | None) -> str:
     }
     note = f"<!-- flagged: {html.escape(reason)} -->" if reason else ""
     return (
-        "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
+        '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
         '<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
         '<meta name="robots" content="noindex,nofollow"></head><body>'
         '<div class="main-wrapper" role="main"><div class="main-content">'

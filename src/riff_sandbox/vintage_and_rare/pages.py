@@ -44,7 +44,7 @@ def layout(title: str, body: str, *, logged_in: bool = False, username: str | No
             '<button type="submit">Log in</button></form>'
         )
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{_e(title)} | {SITE_NAME}</title></head><body>"
         f'<header><a href="/" class="logo">{SITE_NAME}</a> <nav>{account}</nav></header>'
         f'<p class="sandbox-note"><em>{SITE_NAME} sandbox: a local stand-in, not vintageandrare.com.</em></p>'
@@ -89,7 +89,7 @@ def items_page(username: str, added: bool) -> str:
         if added
         else ""
     )
-    body = f"<h1>My items</h1>{note}<p>Use <a href=\"/instruments/export_inventory\">Export inventory</a> for a full list.</p>"
+    body = f'<h1>My items</h1>{note}<p>Use <a href="/instruments/export_inventory">Export inventory</a> for a full list.</p>'
     return layout("My items", body, logged_in=True, username=username)
 
 
@@ -115,14 +115,20 @@ def error_page(status: int, message: str) -> str:
 
 
 def not_found_page() -> str:
-    return layout("Page not found", '<h1>Page not found</h1><p>This item is no longer available.</p>')
+    return layout("Page not found", "<h1>Page not found</h1><p>This item is no longer available.</p>")
 
 
 def product_page(record: Record, base_url: str) -> str:
     names = category_path_names(record.get("categories") or []) or []
     title = " ".join(p for p in (record.get("brand"), record.get("model"), record.get("year")) if p)
-    status = '<span class="sold-badge">SOLD</span>' if record.get("sold") else '<span class="available">Available</span>'
-    images = "".join(f'<img src="{_e(base_url + m["path"])}" width="160" alt="">' for m in record.get("media") or [])
+    status = (
+        '<span class="sold-badge">SOLD</span>'
+        if record.get("sold")
+        else '<span class="available">Available</span>'
+    )
+    images = "".join(
+        f'<img src="{_e(base_url + m["path"])}" width="160" alt="">' for m in record.get("media") or []
+    )
     body = (
         f'<article class="product" data-product-id="{record["id"]}"><h1>{_e(title)}</h1>'
         f'<p class="category">{_e(" > ".join(names))}</p>'
@@ -163,7 +169,9 @@ def _shipping_rows(fees: dict[str, str]) -> str:
             continue
         rows.append(
             '<div class="ships_to">'
-            + _select("shipping_fees_region[]", SHIPPING_REGIONS, region).replace(' id="shipping_fees_region[]"', "")
+            + _select("shipping_fees_region[]", SHIPPING_REGIONS, region).replace(
+                ' id="shipping_fees_region[]"', ""
+            )
             + f'<input type="text" name="shipping_fees_fee[]" value="{_e(fees[region])}">'
             + '<a href="#" class="remove_ships_to">Remove</a></div>'
         )
@@ -313,8 +321,13 @@ def item_form_page(
         f'<input type="hidden" name="user_id" value="{SELLER_USER_ID}">'
         f'<input type="hidden" name="item_id" value="{_e(item["id"] if item else "")}">'
         '<input type="hidden" name="step" value="1">'
-        + _text("recipient_name", "Brand", values.get("brand"), autocomplete="off",
-                **{"data-suggest-url": "/ajax/get_suggested_brands_name"})
+        + _text(
+            "recipient_name",
+            "Brand",
+            values.get("brand"),
+            autocomplete="off",
+            **{"data-suggest-url": "/ajax/get_suggested_brands_name"},
+        )
         + _text("model_name", "Model", values.get("model"))
         + _text("year", "Year", values.get("year"))
         + '<div class="form-group"><label for="decade">Decade</label>'
@@ -385,8 +398,18 @@ def submitted_values(values: list[tuple[str, str]]) -> Values:
         "external_url": first.get("external_url"),
         "categories": categories,
         "shipping_fees": dict(zip(regions, fees, strict=False)),
-        **{name: first.get(name) == "1" for name in (
-            "call_price", "available_for_shipment", "local_pickup", "show_vat", "in_collective",
-            "in_inventory", "in_reseller", "buy_now", "free_shipping",
-        )},  # fmt: skip
+        **{
+            name: first.get(name) == "1"
+            for name in (
+                "call_price",
+                "available_for_shipment",
+                "local_pickup",
+                "show_vat",
+                "in_collective",
+                "in_inventory",
+                "in_reseller",
+                "buy_now",
+                "free_shipping",
+            )
+        },  # fmt: skip
     }

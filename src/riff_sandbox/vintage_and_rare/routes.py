@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from riff_sandbox.toolkit.control_api import base_url_of
+from riff_sandbox.toolkit.store import Transaction
 from riff_sandbox.toolkit.timeutil import utcnow
 from riff_sandbox.vintage_and_rare import cloudflare, pages
 from riff_sandbox.vintage_and_rare.consts import (
@@ -95,7 +96,11 @@ class GateMiddleware:
                     return HTMLResponse(
                         cloudflare.challenge_page(nonce, reason),
                         status_code=403,
-                        headers={"cf-mitigated": "challenge", "Cache-Control": "no-store", "Server": "cloudflare"},
+                        headers={
+                            "cf-mitigated": "challenge",
+                            "Cache-Control": "no-store",
+                            "Server": "cloudflare",
+                        },
                     )
         if options.maintenance_now or in_window(options.maintenance_window_utc, now):
             return HTMLResponse(pages.maintenance_page(), status_code=503)
@@ -106,8 +111,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     store = platform.sandbox.store
 
-    def site_session(request: Request) -> tuple[VintageAndRareSite, Record | None]:
-        site = platform.site()
+    def site_session(request: Request, tx: Transaction) -> tuple[VintageAndRareSite, Record | None]:
+        site = platform.site(tx)
         return site, site.session(request.cookies.get(SESSION_COOKIE))
 
     def to_login() -> RedirectResponse:
@@ -149,8 +154,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
 
     @router.get("/")
     def home(request: Request) -> HTMLResponse:
-        with store.transaction():
-            _, session = site_session(request)
+        with store.transaction() as tx:
+            _, session = site_session(request, tx)
         return HTMLResponse(pages.home_page(session is not None, session["username"] if session else None))
 
     @router.get("/login")
@@ -164,8 +169,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         password = str(form.get("pass") or "")
 
         def run() -> str | None:
-            with store.transaction():
-                site = platform.site()
+            with store.transaction() as tx:
+                site = platform.site(tx)
                 site.logout(request.cookies.get(SESSION_COOKIE))
                 return site.login(username, password)
 
@@ -178,16 +183,16 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
 
     @router.get("/logout")
     def logout(request: Request) -> Response:
-        with store.transaction():
-            platform.site().logout(request.cookies.get(SESSION_COOKIE))
+        with store.transaction() as tx:
+            platform.site(tx).logout(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/", status_code=302)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @router.get("/product/{item_id}")
     def product(request: Request, item_id: str) -> HTMLResponse:
-        with store.transaction():
-            record = platform.site().item(item_id)
+        with store.transaction() as tx:
+            record = platform.site(tx).item(item_id)
         if record is None:
             return HTMLResponse(pages.not_found_page(), status_code=404)
         return HTMLResponse(pages.product_page(record, base_url_of(request)))
@@ -200,16 +205,16 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
     def media(shop: str, media_id: int) -> Response:
         if shop != SHOP_SLUG:
             return HTMLResponse(pages.not_found_page(), status_code=404)
-        with store.transaction():
-            data = platform.site().media_bytes(media_id)
+        with store.transaction() as tx:
+            data = platform.site(tx).media_bytes(media_id)
         return Response(data or PLACEHOLDER_JPEG, media_type="image/jpeg")
 
     # Account pages -----------------------------------------------------------------------------------
 
     @router.get("/account")
     def account(request: Request) -> Response:
-        with store.transaction():
-            site, session = site_session(request)
+        with store.transaction() as tx:
+            site, session = site_session(request, tx)
             if session is None:
                 return to_login()
             count = len(site.items())
@@ -217,16 +222,16 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
 
     @router.get("/account/items")
     def items(request: Request, added: str = "") -> Response:
-        with store.transaction():
-            _, session = site_session(request)
+        with store.transaction() as tx:
+            _, session = site_session(request, tx)
         if session is None:
             return to_login()
         return HTMLResponse(pages.items_page(session["username"], added == "1"))
 
     @router.get(EXPORT_PAGE_PATH)
     def export_page(request: Request) -> Response:
-        with store.transaction():
-            site, session = site_session(request)
+        with store.transaction() as tx:
+            site, session = site_session(request, tx)
             if session is None:
                 return to_login()
             session["export_visited"] = True
@@ -241,12 +246,13 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         options = platform.runtime
 
         def run() -> tuple[Response | None, list[list[str]]]:
-            with store.transaction():
-                site, session = site_session(request)
+            with store.transaction() as tx:
+                site, session = site_session(request, tx)
                 if session is None:
                     return to_login(), []
                 if options.require_export_referer and (
-                    not session.get("export_visited") or urlsplit(referer).path.rstrip("/") != EXPORT_PAGE_PATH
+                    not session.get("export_visited")
+                    or urlsplit(referer).path.rstrip("/") != EXPORT_PAGE_PATH
                 ):
                     return RedirectResponse(EXPORT_PAGE_PATH, status_code=302), []
                 return None, [site.export_row(r, base_url) for r in site.exported_items()]
@@ -287,8 +293,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         return form_page(request, item_id)
 
     def form_page(request: Request, item_id: str | None) -> Response:
-        with store.transaction():
-            site, session = site_session(request)
+        with store.transaction() as tx:
+            site, session = site_session(request, tx)
             if session is None:
                 return to_login()
             item = site.item(item_id) if item_id is not None else None
@@ -321,8 +327,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         base_url = base_url_of(request)
 
         def run() -> Response:
-            with store.transaction():
-                site, session = site_session(request)
+            with store.transaction() as tx:
+                site, session = site_session(request, tx)
                 if session is None:
                     return to_login()
                 existing = site.item(item_id) if item_id is not None else None
@@ -345,7 +351,9 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
                                 )
                             return RedirectResponse("/account/items?added=1", status_code=302)
                         site.save_item(site.apply_form(form, existing))
-                        return RedirectResponse(f"/instruments/add_edit_item/{existing['id']}?saved=1", status_code=302)
+                        return RedirectResponse(
+                            f"/instruments/add_edit_item/{existing['id']}?saved=1", status_code=302
+                        )
                     except FormErrors as exc:
                         errors = exc.messages
                 token = site.new_form_token(session)
@@ -385,8 +393,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         if refusal is not None:
             return refusal
         name = str((await request.form()).get("brand_name") or "")
-        with store.transaction():
-            brand_id = platform.site().brand_id(name)
+        with store.transaction() as tx:
+            brand_id = platform.site(tx).brand_id(name)
         return PlainTextResponse(f'"{brand_id or 0}"', media_type="text/html")
 
     @router.post(BRAND_AJAX_PATHS[1])
@@ -395,8 +403,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         if refusal is not None:
             return refusal
         term = str((await request.form()).get("term") or "")
-        with store.transaction():
-            suggestions = platform.site().suggest_brands(term)
+        with store.transaction() as tx:
+            suggestions = platform.site(tx).suggest_brands(term)
         return Response(json.dumps(suggestions), media_type="application/json")
 
     async def item_action(request: Request, action: str) -> Response:
@@ -404,8 +412,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         product_id = str(form.get("product_id") or "")
 
         def run() -> Response:
-            with store.transaction():
-                site, session = site_session(request)
+            with store.transaction() as tx:
+                site, session = site_session(request, tx)
                 if session is None:
                     return to_login()
                 record = site.item(product_id)
@@ -438,16 +446,25 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
     @router.post("/ajax/dropzone_upload/{user_id}")
     async def dropzone_upload(request: Request, user_id: str) -> Response:
         form = await request.form()
-        files = [(v.filename or "image.jpg", await v.read()) for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        files = [
+            (v.filename or "image.jpg", await v.read())
+            for _, v in form.multi_items()
+            if isinstance(v, UploadFile)
+        ]
 
         def run() -> Response:
-            with store.transaction():
-                site, session = site_session(request)
+            with store.transaction() as tx:
+                site, session = site_session(request, tx)
                 if session is None:
                     return to_login()
                 if user_id != str(SELLER_USER_ID):
-                    return Response(json.dumps([{"success": False, "error": "Wrong user"}]), media_type="application/json")
-                stored = [{k: v for k, v in site.store_upload(name, data).items() if k != "user_id"} for name, data in files]
+                    return Response(
+                        json.dumps([{"success": False, "error": "Wrong user"}]), media_type="application/json"
+                    )
+                stored = [
+                    {k: v for k, v in site.store_upload(name, data).items() if k != "user_id"}
+                    for name, data in files
+                ]
             return Response(json.dumps(stored), media_type="application/json")
 
         return await anyio.to_thread.run_sync(run)

@@ -30,7 +30,12 @@ CATEGORY_BY_KIND = {
     demo.AMP_CABINET: ["53", "96", "151"],
 }
 
-_NECKS = ("one-piece maple", "maple with rosewood board", "mahogany with rosewood board", "mahogany, ebony board")
+_NECKS = (
+    "one-piece maple",
+    "maple with rosewood board",
+    "mahogany with rosewood board",
+    "mahogany, ebony board",
+)
 _PICKUPS = ("original single coils", "original PAF-style humbuckers", "original P-90s", "Filter'Tron pickups")
 _REPAIRS = (
     "No repairs, no breaks.",

@@ -88,7 +88,10 @@ class VintageAndRareOptions(BaseModel):
         False, description="The add form's redirect names the new item (the real site often does not)"
     )
     export_external_id_share: float = Field(
-        0.0, ge=0, le=1, description="Share of export rows that keep the external id (the real export drops it)"
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of export rows that keep the external id (the real export drops it)",
     )
     export_seconds: float = Field(0.0, ge=0, le=600, description="Minimum time the CSV export takes")
     index_delay_seconds: float = Field(0.0, ge=0, description="A new item reaches the export only this late")
@@ -97,7 +100,8 @@ class VintageAndRareOptions(BaseModel):
         True, description="The CSV needs the export page visited first in the session (Referer check)"
     )
     maintenance_window_utc: str | None = Field(
-        "03:00-05:00", description="Nightly maintenance (HH:MM-HH:MM UTC): every page answers 503; null: never"
+        "03:00-05:00",
+        description="Nightly maintenance (HH:MM-HH:MM UTC): every page answers 503; null: never",
     )
     maintenance_now: bool = Field(False, description="Answer 503 maintenance now, whatever the time")
 
@@ -392,7 +396,7 @@ class VintageAndRareSite:
             errors.append("Please enter the brand name.")
         elif brand is None:
             errors.append(
-                f"The brand \"{brand_input}\" is not in our brand list. Please choose a brand from the suggestions."
+                f'The brand "{brand_input}" is not in our brand list. Please choose a brand from the suggestions.'
             )
         model = (form.first("model_name") or "").strip()
         if not model:
@@ -450,7 +454,7 @@ class VintageAndRareSite:
             if not region and not fee:
                 continue
             if region not in SHIPPING_REGIONS:
-                errors.append(f"Unknown shipping region \"{region}\".")
+                errors.append(f'Unknown shipping region "{region}".')
                 continue
             amount = _decimal(fee)
             if amount is None or amount < 0:
@@ -463,8 +467,8 @@ class VintageAndRareSite:
         current = list(existing.get("media") or []) if existing else []
         deleted = {str(v) for v in form.all("delete_item_images[]")}
         media_ids = form.all("product_media_id[]")
+        media: list[Record] = []
         if existing is None:
-            media = []
             for number in range(1, MAX_IMAGES + 2):
                 upload = form.files.get(f"image_{number}")
                 if upload is None or not upload[1]:
@@ -479,17 +483,16 @@ class VintageAndRareSite:
         by_id = {str(m["media_id"]): m for m in current}
         unique_ids = form.all("file_unique_id[]")
         new_flags = form.all("new_upload[]")
-        media = []
         for index, media_id in enumerate(media_ids):
             is_new = index < len(new_flags) and new_flags[index] == "1"
             if is_new:
                 unique_id = unique_ids[index] if index < len(unique_ids) else ""
-                upload = self.tx.get(UPLOADS, unique_id) if unique_id else None
-                if upload is None:
+                stored = self.tx.get(UPLOADS, unique_id) if unique_id else None
+                if stored is None:
                     errors.append("An uploaded image was not found; please upload it again.")
                     continue
                 self.tx.delete(UPLOADS, unique_id)
-                media.append(self.new_media(upload["fileName"], base64.b64decode(upload["data"] or "")))
+                media.append(self.new_media(stored["fileName"], base64.b64decode(stored["data"] or "")))
             elif media_id in by_id and media_id not in deleted:
                 media.append(by_id[media_id])
         if len(media) > MAX_IMAGES:

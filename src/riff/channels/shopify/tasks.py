@@ -269,7 +269,7 @@ async def archive_ended_job(ctx: Any) -> dict[str, Any]:
     return await archive_ended(ctx)
 
 
-# riff.jobs.consts.DEFAULT_SCHEDULES["shopify.archive"] (cron "0 3 * * 0", Sundays 03:00 UTC) fires this kind.
+# The job engine's default schedule fires this kind on cron "0 3 * * 0" (Sundays 03:00 UTC).
 @job_handler("shopify.archive_sold", max_attempts=5)
 async def archive_sold_job(ctx: Any) -> dict[str, Any]:
     return await archive_ended(ctx)

@@ -1,0 +1,1 @@
+"""Discogs: the marketplace for records (https://www.discogs.com/developers)."""

@@ -1,0 +1,1 @@
+"""Records (vinyl, CDs, tapes) as first-class products: a typed extension of ``products``."""
