@@ -5,8 +5,19 @@ from __future__ import annotations
 import typer
 
 from riff.cli import catalog, channels, database, jobs, sandbox, server, users
+from riff.cli.common import load_settings
+from riff.core.logging import configure_logging
 
 app = typer.Typer(name="riff", help="RIFF: one catalog, many marketplaces, sold once.", no_args_is_help=True)
+
+
+
+@app.callback()
+def _configure() -> None:
+    # Logs go to stderr as structured events, so stdout carries only a command's own (--json) output.
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
 
 app.add_typer(database.app, name="db", help="Database migrations.")
 app.add_typer(catalog.import_app, name="import", help="Import products.")

@@ -27,6 +27,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MB page cache and memory-mapped reads: the catalog's list and search queries stay in memory.
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
     # pysqlite's own transaction handling defers BEGIN until the first write, which breaks
     # read-then-write atomicity; we issue BEGIN ourselves (see _sqlite_begin).

@@ -26,18 +26,18 @@ class RepositoryBase(Generic[ModelT]):
     def get(self, id_: int) -> ModelT | None:
         return self.session.get(self.model, id_)
 
-    def get_one_or_none(self, statement: sa.Select[tuple[ModelT]]) -> ModelT | None:
-        return self.session.execute(statement).scalars().one_or_none()
+    def get_one_or_none(self, statement: sa.Select[Any]) -> ModelT | None:
+        return self.session.scalars(statement).one_or_none()  # type: ignore[no-any-return]
 
-    def get_all(self, statement: sa.Select[tuple[ModelT]]) -> Sequence[ModelT]:
-        return self.session.execute(statement).scalars().all()
+    def get_all(self, statement: sa.Select[Any]) -> Sequence[ModelT]:
+        return self.session.scalars(statement).all()
 
     def count(self, statement: sa.Select[Any]) -> int:
         count_stmt = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
         return int(self.session.execute(count_stmt).scalar_one())
 
     def paginate(
-        self, statement: sa.Select[tuple[ModelT]], *, limit: int, offset: int
+        self, statement: sa.Select[Any], *, limit: int, offset: int
     ) -> tuple[Sequence[ModelT], int]:
         total = self.count(statement)
         items = self.get_all(statement.limit(limit).offset(offset))
