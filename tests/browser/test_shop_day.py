@@ -124,10 +124,11 @@ class TestProductLifecycle:
         assert SKU in _by_css(driver, "h1").text
         tiles = _all_css(driver, "#images-panel .image-tile img")
         assert len(tiles) == 2
-        states = wait_until(
-            lambda: (s := _listing_states(driver)) if s.get("reverb") == "live" and s.get("shopify") == "live" else None,
-            message="both listings live (the panel refreshes itself)",
-        )
+        def both_live() -> dict[str, str] | None:
+            states = _listing_states(driver)
+            return states if states.get("reverb") == "live" and states.get("shopify") == "live" else None
+
+        states = wait_until(both_live, message="both listings live (the panel refreshes itself)")
         assert states == {"reverb": "live", "shopify": "live"}
         for channel in ("reverb", "shopify"):
             link = _by_css(driver, f"#listings-panel .listing[data-channel='{channel}'] [data-field='remote-link']")
@@ -145,15 +146,27 @@ class TestProductLifecycle:
 
     def test_price_change_updates_both_channels(self, driver: Any, stack: Stack) -> None:
         driver.refresh()
+        before = _remote_prices(driver)
         _fill(driver, "#field-price", NEW_PRICE)
         _by_css(driver, ".product-form button[type='submit']").click()
         toast = wait_until(lambda: _by_css(driver, ".toast--success"), message="the saved message")
         assert "price" in toast.text
-        prices = wait_until(
-            lambda: (p := _remote_prices(driver)) if all("1,395.00" in p.get(c, "") for c in ("reverb", "shopify")) else None,
-            message="both channels showing the new price",
-        )
-        assert set(prices) == {"reverb", "shopify"}
+        assert "1,395.00" in _by_css(driver, "#listings-panel .listing[data-channel='shopify'] [data-field='price']").text
+
+        def both_updated() -> dict[str, tuple[str, str]] | None:
+            # Each channel's price here (after its price rule) must reach the channel; no reload.
+            shown = {
+                item.get_attribute("data-channel"): (
+                    _by_css(item, "[data-field='price']").text,
+                    _by_css(item, "[data-field='remote-price']").text,
+                )
+                for item in _all_css(driver, "#listings-panel .listing")
+            }
+            done = all(shown.get(c, ("", "x"))[0] == shown[c][1] != before.get(c) for c in ("reverb", "shopify"))
+            return shown if done else None
+
+        shown = wait_until(both_updated, message="both channels showing the new price")
+        assert shown["shopify"][1] == "£1,395.00"
         reverb = stack.sandboxes["reverb"]
         with stack.database.read_session() as session:
             remote_id = session.execute(sa.select(Listing.remote_id).where(Listing.channel == "reverb")).scalar_one()

@@ -21,6 +21,7 @@ from riff.core.security import SecretBox, load_secret_key
 from riff.core.settings import Settings
 from riff_sandbox.registry import SANDBOXES
 from riff_sandbox.runner import RunningSandbox, start_many
+from riff_sandbox.shopify import consts as shopify_sandbox
 
 log = get_logger(__name__)
 
@@ -31,8 +32,15 @@ SANDBOX_ACCOUNT_NAME = "sandbox"
 AccountFactory = Callable[[RunningSandbox], tuple[dict[str, Any], dict[str, str]]]
 SANDBOX_ACCOUNTS: dict[str, AccountFactory] = {
     "reverb": lambda sb: ({"shipping_profile_id": "15655", "currency": "GBP"}, {"token": sb.token or ""}),
+    "shopify": lambda sb: (
+        {"shop_domain": shopify_sandbox.DEFAULT_SHOP_DOMAIN, "currency": "GBP"},
+        {"token": sb.token or "", "client_secret": shopify_sandbox.DEFAULT_CLIENT_SECRET},
+    ),
     # V&R: the sandbox's dealer login (riff_sandbox/vintage_and_rare/consts.py); Cloudflare is passed by the browser.
-    "vintage_and_rare": lambda sb: ({"currency": "GBP"}, {"username": "sandbox-dealer", "password": "sandbox-password"}),
+    "vintage_and_rare": lambda sb: (
+        {"currency": "GBP"},
+        {"username": "sandbox-dealer", "password": "sandbox-password"},
+    ),
 }
 
 

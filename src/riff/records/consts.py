@@ -145,7 +145,12 @@ RECORDS_ATTRIBUTE_SCHEMA: list[dict[str, object]] = [
     {"name": "artist", "type": "str", "required": False},
     {"name": "label", "type": "str", "required": False},
     {"name": "catalog_number", "type": "str", "required": False},
-    {"name": "media_condition", "type": "choice", "choices": list(MEDIA_GRADE_CODES.values()), "required": False},
+    {
+        "name": "media_condition",
+        "type": "choice",
+        "choices": list(MEDIA_GRADE_CODES.values()),
+        "required": False,
+    },
     {
         "name": "sleeve_condition",
         "type": "choice",

@@ -17,7 +17,9 @@ class Record(TimestampMixin, Base):
 
     __tablename__ = "records"
 
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
     release_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # Discogs release id
     artist: Mapped[str] = mapped_column(sa.String(500), default="")  # display form, e.g. "A & B"
     artists: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -50,6 +52,8 @@ class RecordFacet(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("records.product_id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("records.product_id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(sa.String(20))  # genre | style | format | label | artist
     value: Mapped[str] = mapped_column(sa.String(200))  # lower-cased

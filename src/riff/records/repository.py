@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from riff.catalog.models import Category, Product, ProductStatus
 from riff.channels.models import Listing
@@ -25,7 +24,9 @@ def facet_condition(kind: str, value: str, product_id: Any = Product.id) -> sa.C
     """EXISTS a facet ``kind`` equal to ``value`` (case-insensitive) for the product ``product_id``."""
     return (
         sa.select(RecordFacet.id)
-        .where(RecordFacet.product_id == product_id, RecordFacet.kind == kind, RecordFacet.value == _like(value))
+        .where(
+            RecordFacet.product_id == product_id, RecordFacet.kind == kind, RecordFacet.value == _like(value)
+        )
         .exists()
     )
 
@@ -50,15 +51,24 @@ class RecordRepository(RepositoryBase[Record]):
         found: dict[int, Record] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for record in self.session.execute(sa.select(Record).where(Record.product_id.in_(chunk))).scalars():
+            for record in self.session.execute(
+                sa.select(Record).where(Record.product_id.in_(chunk))
+            ).scalars():
                 found[record.product_id] = record
         return found
 
     def replace_facets(self, product_id: int, facets: Iterable[tuple[str, str]]) -> None:
         self.session.execute(sa.delete(RecordFacet).where(RecordFacet.product_id == product_id))
-        rows = [{"product_id": product_id, "kind": kind, "value": value} for kind, value in dict.fromkeys(facets)]
+        rows = [
+            {"product_id": product_id, "kind": kind, "value": value} for kind, value in dict.fromkeys(facets)
+        ]
         if rows:
             self.session.execute(sa.insert(RecordFacet), rows)
+
+    def insert_records(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Many new records in one statement (the sync adds up to 100 a page)."""
+        if rows:
+            self.session.execute(sa.insert(Record), list(rows))
 
     def insert_facets(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -122,7 +132,7 @@ class RecordRepository(RepositoryBase[Record]):
             .order_by(sa.func.min(Record.product_id))
             .limit(limit)
         )
-        return [int(row[0]) for row in self.session.execute(statement)]
+        return [release_id for (release_id,) in self.session.execute(statement) if release_id is not None]
 
     def by_release(self, release_id: int) -> Sequence[Record]:
         return self.session.execute(sa.select(Record).where(Record.release_id == release_id)).scalars().all()

@@ -26,7 +26,7 @@ ItemList = Annotated[list[Item], Field(max_length=MAX_LIST_ITEMS)]
 
 
 def normalise_grade(value: Any) -> Any:
-    """"VG+", "vg+", "Very Good Plus (VG+)" -> the grade's full Discogs name; blank -> None."""
+    """ "VG+", "vg+", "Very Good Plus (VG+)" -> the grade's full Discogs name; blank -> None."""
     if not isinstance(value, str):
         return value
     text = value.strip()
@@ -64,8 +64,12 @@ class RecordFields(BaseModel):
     year: Year | None = None
     genres: ItemList = Field(default_factory=list)
     styles: ItemList = Field(default_factory=list)
-    media_condition: MediaGrade | None = Field(None, description="Discogs grading scale, e.g. Very Good Plus (VG+)")
-    sleeve_condition: SleeveGrade | None = Field(None, description="The media grades, or Generic/Not Graded/No Cover")
+    media_condition: MediaGrade | None = Field(
+        None, description="Discogs grading scale, e.g. Very Good Plus (VG+)"
+    )
+    sleeve_condition: SleeveGrade | None = Field(
+        None, description="The media grades, or Generic/Not Graded/No Cover"
+    )
     have_count: int | None = Field(None, ge=0)
     want_count: int | None = Field(None, ge=0)
     cover_image_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
@@ -95,7 +99,9 @@ class RecordCreate(RecordFields):
     status: ProductStatus = ProductStatus.DRAFT
     quantity: Quantity = 1
     is_stocked_item: bool = False
-    product_title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = None
+    product_title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None
+    ) = None
     condition: Condition | None = None
     description: str | None = Field(None, max_length=100_000)
     cost: Price | None = None
@@ -110,7 +116,9 @@ class RecordUpdate(RecordFields):
     currency: Currency | None = None
     status: ProductStatus | None = None
     quantity: Quantity | None = None
-    product_title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = None
+    product_title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None
+    ) = None
     condition: Condition | None = None
     description: str | None = Field(None, max_length=100_000)
 
@@ -168,11 +176,13 @@ class RecordQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(None, max_length=300, description="Words in artist, title, label, catalog number...")
+    q: str | None = Field(
+        None, max_length=300, description="Words in artist, title, label, catalog number..."
+    )
     artist: str | None = Field(None, max_length=200, description="Part of the artist name, any case")
     genre: str | None = Field(None, max_length=200, description="Exact genre, any case (Rock, Jazz...)")
     style: str | None = Field(None, max_length=200)
-    format: str | None = Field(None, max_length=200, description="Vinyl, CD, Cassette, LP, 7\", ...")
+    format: str | None = Field(None, max_length=200, description='Vinyl, CD, Cassette, LP, 7", ...')
     label: str | None = Field(None, max_length=200)
     release_id: int | None = Field(None, gt=0)
     year_min: int | None = None

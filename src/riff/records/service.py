@@ -109,7 +109,7 @@ def condition_for(media: MediaGrade | str | None) -> Condition | None:
     return CONDITION_BY_GRADE.get(MediaGrade(media)) if media else None
 
 
-def _record_attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+def record_attributes(values: Mapping[str, Any]) -> dict[str, Any]:
     attributes: dict[str, Any] = {"format": format_code(values["formats"])}
     if values["artist"]:
         attributes["artist"] = values["artist"][:MAX_ATTRIBUTE_TEXT]
@@ -193,7 +193,11 @@ def ensure_category(session: Session) -> Category:
     category = repository.category(RECORDS_CATEGORY_SLUG)
     if category is None:
         category = repository.add_category(
-            Category(slug=RECORDS_CATEGORY_SLUG, name=RECORDS_CATEGORY_NAME, attribute_schema=RECORDS_ATTRIBUTE_SCHEMA)
+            Category(
+                slug=RECORDS_CATEGORY_SLUG,
+                name=RECORDS_CATEGORY_NAME,
+                attribute_schema=RECORDS_ATTRIBUTE_SCHEMA,
+            )
         )
         log.info("records.category.create.ok", slug=RECORDS_CATEGORY_SLUG)
     return category
@@ -218,7 +222,7 @@ def product_create(data: RecordCreate, values: Mapping[str, Any]) -> ProductCrea
         description=data.description,
         cost=data.cost,
         notes=data.notes,
-        attributes=_record_attributes(values),
+        attributes=record_attributes(values),
     )
 
 
@@ -235,17 +239,20 @@ def create_records(
         return []
     ensure_category(session)
     values = [record_values(data.model_dump(include=set(RECORD_FIELDS))) for data, _ in items]
-    creates = [(product_create(data, v), reference) for (data, reference), v in zip(items, values, strict=True)]
+    creates = [
+        (product_create(data, v), reference) for (data, reference), v in zip(items, values, strict=True)
+    ]
     products = catalog_service.create_products(
         session, creates, actor=actor, reason=reason, categories=CategoryIndex.load(session)
     )
-    records = [
-        Record(product_id=product.id, release_checked_at=checked_at, **v)
-        for product, v in zip(products, values, strict=True)
-    ]
-    session.add_all(records)
-    session.flush()
-    RecordRepository(session).insert_facets(
+    repository = RecordRepository(session)
+    repository.insert_records(
+        [
+            {"product_id": product.id, "release_checked_at": checked_at, **v}
+            for product, v in zip(products, values, strict=True)
+        ]
+    )
+    repository.insert_facets(
         [
             {"product_id": product.id, "kind": kind, "value": value}
             for product, v in zip(products, values, strict=True)
@@ -287,7 +294,9 @@ def set_record(
     if "format_text" in fields and "formats" not in fields:
         merged["formats"] = []  # re-derived from the new format text
     values = record_values(merged)
-    changed_record = [name for name in RECORD_FIELDS if values.get(name) != before.get(name) and name in values]
+    changed_record = [
+        name for name in RECORD_FIELDS if values.get(name) != before.get(name) and name in values
+    ]
 
     sent: dict[str, Any] = dict(product_changes or {})
     old_title = product_title(before.get("artist") or "", before.get("title") or "") if before else None
@@ -301,7 +310,7 @@ def set_record(
     category = ensure_category(session)
     if product.category_id != category.id:
         sent["category"] = RECORDS_CATEGORY_SLUG
-    attributes = _record_attributes(values)
+    attributes = record_attributes(values)
     if any((product.attributes or {}).get(k) != v for k, v in attributes.items()):
         sent["attributes"] = attributes
     prepared = catalog_service.prepare_changes(session, product, sent)
@@ -335,7 +344,9 @@ def update_record(session: Session, product: Product, changes: RecordUpdate, *, 
         )
     sent = changes.model_fields_set
     fields = {name: getattr(changes, name) for name in sent if name in RECORD_FIELDS}
-    product_changes: dict[str, Any] = {name: getattr(changes, name) for name in sent & set(PRODUCT_UPDATE_FIELDS)}
+    product_changes: dict[str, Any] = {
+        name: getattr(changes, name) for name in sent & set(PRODUCT_UPDATE_FIELDS)
+    }
     if "product_title" in sent and changes.product_title:
         product_changes["title"] = changes.product_title
     return set_record(session, product, fields, actor=actor, product_changes=product_changes)
@@ -370,7 +381,12 @@ def records_out(session: Session, records: Sequence[Record]) -> list[RecordOut]:
                 created_at=product.created_at,
                 updated_at=max(product.updated_at, record.updated_at),
                 listings=[
-                    ListingLink(channel=link.channel, state=str(link.state), remote_id=link.remote_id, url=link.remote_url)
+                    ListingLink(
+                        channel=link.channel,
+                        state=str(link.state),
+                        remote_id=link.remote_id,
+                        url=link.remote_url,
+                    )
                     for link in listings.get(product.id, [])
                 ],
                 **{name: getattr(record, name) for name in RECORD_FIELDS},
@@ -387,7 +403,9 @@ def search(session: Session, query: RecordQuery) -> RecordPage:
     if query.year_min is not None and query.year_max is not None and query.year_min > query.year_max:
         raise ValidationFailed("year_min is after year_max", field="year_min")
     records, total = RecordRepository(session).search(query, search_words(query.q))
-    return RecordPage(items=records_out(session, records), total=total, limit=query.limit, offset=query.offset)
+    return RecordPage(
+        items=records_out(session, records), total=total, limit=query.limit, offset=query.offset
+    )
 
 
 # --- release data from Discogs' database -------------------------------------------------------------------
@@ -395,8 +413,14 @@ def search(session: Session, query: RecordQuery) -> RecordPage:
 
 def release_fields(release: Mapping[str, Any]) -> dict[str, Any]:
     """What ``GET /releases/{id}`` adds to a record: artists, labels, formats, genres, styles, counts, cover."""
-    artists = [str(a["name"]).strip() for a in release.get("artists") or [] if isinstance(a, dict) and a.get("name")]
-    labels = [str(lb["name"]).strip() for lb in release.get("labels") or [] if isinstance(lb, dict) and lb.get("name")]
+    artists = [
+        str(a["name"]).strip() for a in release.get("artists") or [] if isinstance(a, dict) and a.get("name")
+    ]
+    labels = [
+        str(lb["name"]).strip()
+        for lb in release.get("labels") or []
+        if isinstance(lb, dict) and lb.get("name")
+    ]
     formats: list[str] = []
     for item in release.get("formats") or []:
         if isinstance(item, dict):

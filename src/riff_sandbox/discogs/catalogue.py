@@ -121,8 +121,10 @@ class Release:
 def release(release_id: int) -> Release:
     """The release with this id (any positive id): the same answer every time."""
     rng = random.Random(f"discogs-release:{release_id}")
-    album = ALBUMS[(release_id - FIRST_RELEASE_ID) % len(ALBUMS)] if release_id >= FIRST_RELEASE_ID else (
-        rng.choice(ALBUMS)
+    album = (
+        ALBUMS[(release_id - FIRST_RELEASE_ID) % len(ALBUMS)]
+        if release_id >= FIRST_RELEASE_ID
+        else (rng.choice(ALBUMS))
     )
     fmt_text, fmt_name, qty, descriptions, factor = rng.choices(FORMATS, weights=_FORMAT_WEIGHTS)[0]
     reissue = "Reissue" in descriptions or "Remastered" in descriptions or fmt_name in ("CD",)

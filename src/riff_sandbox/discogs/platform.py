@@ -43,9 +43,7 @@ from riff_sandbox.toolkit.platform import ControlError, SandboxPlatform
 from riff_sandbox.toolkit.store import Transaction
 from riff_sandbox.toolkit.timeutil import utcnow
 
-USER_AGENT_REQUIRED = (
-    "A User-Agent header identifying your application is required (e.g. MyShopSync/1.0 +https://shop.example)."
-)
+USER_AGENT_REQUIRED = "A User-Agent header identifying your application is required (e.g. MyShopSync/1.0 +https://shop.example)."
 
 
 class DiscogsSandbox(SandboxPlatform):
@@ -107,7 +105,9 @@ class DiscogsSandbox(SandboxPlatform):
 
         app.add_exception_handler(DiscogsError, discogs_error)
         app.add_middleware(DiscogsGate, platform=self)
-        app.add_api_route("/sell/item/{listing_id}", self._web_listing, methods=["GET"], include_in_schema=False)
+        app.add_api_route(
+            "/sell/item/{listing_id}", self._web_listing, methods=["GET"], include_in_schema=False
+        )
         app.add_api_route("/images/{name}", self._image, methods=["GET"], include_in_schema=False)
 
     # State ---------------------------------------------------------------------------------------

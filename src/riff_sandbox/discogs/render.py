@@ -182,7 +182,11 @@ def render_release(release_id: int, base_url: str, for_sale: int = 0) -> dict[st
 
 def _buyer(base_url: str, index: int) -> dict[str, Any]:
     username = f"buyer_{index + 1:02d}"
-    return {"resource_url": f"{base_url}/users/{username}", "username": username, "id": FIRST_BUYER_ID + index}
+    return {
+        "resource_url": f"{base_url}/users/{username}",
+        "username": username,
+        "id": FIRST_BUYER_ID + index,
+    }
 
 
 def _address(index: int) -> str:
@@ -221,7 +225,11 @@ def render_order(order: Record, base_url: str, options: DiscogsOptions) -> dict[
         "fee": price(order["fee"], currency),
         "created": discogs_time(order["created"]),
         "items": items,
-        "shipping": {"currency": currency, "method": order["shipping_method"], "value": _amount(order["shipping"])},
+        "shipping": {
+            "currency": currency,
+            "method": order["shipping_method"],
+            "value": _amount(order["shipping"]),
+        },
         "shipping_address": _address(order["buyer_index"]),
         "additional_instructions": order.get("additional_instructions") or "",
         "archived": order["archived"],
@@ -241,7 +249,10 @@ def _next_status(status: str) -> tuple[str, ...]:
 def render_message(entry: Record, order: Record, base_url: str, options: DiscogsOptions) -> dict[str, Any]:
     release = catalogue.release(order["items"][0]["release_id"])
     return {
-        "from": {"username": options.seller_username, "resource_url": f"{base_url}/users/{options.seller_username}"},
+        "from": {
+            "username": options.seller_username,
+            "resource_url": f"{base_url}/users/{options.seller_username}",
+        },
         "message": entry["message"],
         "order": {"resource_url": f"{base_url}/marketplace/orders/{order['id']}", "id": order["id"]},
         "timestamp": discogs_time(entry["timestamp"]),

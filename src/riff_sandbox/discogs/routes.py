@@ -204,7 +204,9 @@ def build_router(platform: DiscogsSandbox) -> APIRouter:
         found.sort(key=_inventory_key(sort), reverse=sort_order == "desc")
         pagination, link = page_envelope(request, len(found), page, per_page)
         start = (page - 1) * per_page
-        listings = [render_listing(r, base_url, options, owner=owner) for r in found[start : start + per_page]]
+        listings = [
+            render_listing(r, base_url, options, owner=owner) for r in found[start : start + per_page]
+        ]
         return ok({"pagination": pagination, "listings": listings}, headers={"Link": link} if link else None)
 
     @router.get("/marketplace/listings/{listing_id}")
@@ -217,7 +219,9 @@ def build_router(platform: DiscogsSandbox) -> APIRouter:
         return ok(render_listing(record, base_url_of(request), options, owner=owner))
 
     @router.post("/marketplace/listings")
-    def create_listing(request: Request, payload: Any = Body(None), caller: Caller = CallerDep) -> JSONResponse:
+    def create_listing(
+        request: Request, payload: Any = Body(None), caller: Caller = CallerDep
+    ) -> JSONResponse:
         require_seller(caller)
         body = json_object(payload)
         with platform.session() as shop:
@@ -352,7 +356,9 @@ def build_router(platform: DiscogsSandbox) -> APIRouter:
         if not release_id.isdigit() or int(release_id) <= 0:
             raise DiscogsError(404, "Release not found.")
         number = int(release_id)
-        for_sale = sum(1 for r in platform.all_listings() if r["release_id"] == number and r["status"] == "For Sale")
+        for_sale = sum(
+            1 for r in platform.all_listings() if r["release_id"] == number and r["status"] == "For Sale"
+        )
         return ok(render_release(number, base_url_of(request), for_sale))
 
     return router

@@ -56,7 +56,12 @@ def _sleeve(rng: random.Random, media: str) -> str:
 
 
 def _price(release: catalogue.Release, media: str, rng: random.Random) -> str:
-    raw = release.album.base_price_usd * release.price_factor * _CONDITION_FACTOR[media] * rng.uniform(0.8, 1.25)
+    raw = (
+        release.album.base_price_usd
+        * release.price_factor
+        * _CONDITION_FACTOR[media]
+        * rng.uniform(0.8, 1.25)
+    )
     whole = max(3, int(raw))
     ending = rng.choice(("00", "50", "99", "99"))
     return str(Decimal(f"{whole}.{ending}"))
@@ -100,9 +105,13 @@ def seed(tx: Transaction, rng: random.Random, size: int, now: datetime, options:
     rng.shuffle(statuses)
     releases = catalogue.release_ids(rng, len(statuses))
     # Listed over the last ~2.5 years; ids grow with the listing date, as on Discogs.
-    moments = sorted(now - timedelta(days=rng.uniform(0.5, 900), minutes=rng.randint(0, 1439)) for _ in statuses)
+    moments = sorted(
+        now - timedelta(days=rng.uniform(0.5, 900), minutes=rng.randint(0, 1439)) for _ in statuses
+    )
     for position, (status, release_id, posted) in enumerate(zip(statuses, releases, moments, strict=True)):
-        record = _listing(rng, position, release_id, "For Sale" if status == "Sold" else status, posted, options)
+        record = _listing(
+            rng, position, release_id, "For Sale" if status == "Sold" else status, posted, options
+        )
         shop.save_listing(record)
         if status == "Sold":
             shop.now = posted + (now - posted) * rng.uniform(0.2, 0.98)

@@ -57,7 +57,9 @@ class DiscogsOptions(BaseModel):
     rate_limit_window_seconds: float = Field(
         RATE_LIMIT_WINDOW_SECONDS, gt=0, description="Moving window length; tests shrink it (60 per 1 s)"
     )
-    require_user_agent: bool = Field(True, description="Refuse requests without a User-Agent, as Discogs does")
+    require_user_agent: bool = Field(
+        True, description="Refuse requests without a User-Agent, as Discogs does"
+    )
     tokens: list[str] = Field(default_factory=list, description="Extra personal tokens (all the seller's)")
 
 
@@ -124,7 +126,9 @@ class DiscogsShop:
             "status": _choice(payload["status"], SETTABLE_STATUSES, "status"),
         }
         if payload.get("sleeve_condition") not in (None, ""):
-            fields["sleeve_condition"] = _choice(payload["sleeve_condition"], SLEEVE_CONDITIONS, "sleeve_condition")
+            fields["sleeve_condition"] = _choice(
+                payload["sleeve_condition"], SLEEVE_CONDITIONS, "sleeve_condition"
+            )
         elif record is None:
             fields["sleeve_condition"] = "Not Graded"
         if "comments" in payload:
@@ -144,7 +148,9 @@ class DiscogsShop:
             fields["weight"] = _auto_or_number(payload["weight"], "weight", default=_weight(release_id))
         if "format_quantity" in payload:
             fields["format_quantity"] = _auto_or_number(
-                payload["format_quantity"], "format_quantity", default=catalogue.release(release_id).format_qty
+                payload["format_quantity"],
+                "format_quantity",
+                default=catalogue.release(release_id).format_qty,
             )
         return fields
 
@@ -334,6 +340,5 @@ def _auto_or_number(value: Any, field: str, *, default: int) -> int:
     if value == "auto":
         return default
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise DiscogsError(422, f"Invalid {field}: a positive number or \"auto\" is required.")
+        raise DiscogsError(422, f'Invalid {field}: a positive number or "auto" is required.')
     return int(value)
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -1107,7 +1106,3 @@ class ShopifyShop:
                 "phone": order["shipping_address"]["phone"],
             },
         }
-
-
-def webhook_id() -> str:
-    return str(uuid.uuid4())

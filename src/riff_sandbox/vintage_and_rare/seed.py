@@ -105,7 +105,6 @@ def seed(tx: Transaction, rng: random.Random, size: int, now: datetime) -> None:
             "deleted": False,
             "product_order": item_id - FIRST_ITEM_ID + 1,
             "created_at": isoformat_utc(created),
-            "visible_at": isoformat_utc(created),
         }
         site.now = created
         site.save_item(record)

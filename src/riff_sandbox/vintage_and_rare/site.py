@@ -321,9 +321,10 @@ class VintageAndRareSite:
         return self.tx.next_value("media_id", FIRST_MEDIA_ID)
 
     def exported_items(self) -> list[Record]:
-        """What the CSV export shows now: not deleted, and indexed (``index_delay_seconds`` after creation)."""
-        now = isoformat_utc(self.now)
-        return [r for r in self.items() if (r.get("visible_at") or "") <= now]
+        """What the CSV export shows now: not deleted, and indexed (``index_delay_seconds`` after creation,
+        with the delay in force now)."""
+        cutoff = isoformat_utc(self.now - timedelta(seconds=self.options.index_delay_seconds))
+        return [r for r in self.items() if (r.get("created_at") or "") <= cutoff]
 
     def mark_sold(self, record: Record) -> None:
         if not record.get("sold"):
@@ -511,7 +512,6 @@ class VintageAndRareSite:
             deleted=False,
             product_order=item_id - FIRST_ITEM_ID + 1,
             created_at=created,
-            visible_at=isoformat_utc(self.now + timedelta(seconds=self.options.index_delay_seconds)),
         )
         self.save_item(record)
         return record

@@ -129,9 +129,9 @@ class TestPublish:
         # eBay creates the listing but answers too late: the client gives up and retries with the same UUID.
         httpx.post(
             f"{sandbox.base_url}/_sandbox/ebay/slow_calls",
-            json={"call_name": "AddFixedPriceItem", "delay_seconds": 1.5, "count": 1},
+            json={"call_name": "AddFixedPriceItem", "delay_seconds": 1.0, "count": 1},
         ).raise_for_status()
-        ref = run(sandbox, lambda channel: channel.publish(product()), timeout_seconds=0.5)
+        ref = run(sandbox, lambda channel: channel.publish(product()), timeout_seconds=0.3)
 
         creates = wait_for_calls(sandbox, "AddFixedPriceItem", 2)  # the slow one is logged when it answers
         assert len(creates) == 2  # the timed-out attempt and its retry
@@ -143,11 +143,11 @@ class TestPublish:
     def test_a_job_retry_after_the_timeout_finds_the_listing(self, sandbox: RunningSandbox) -> None:
         httpx.post(
             f"{sandbox.base_url}/_sandbox/ebay/slow_calls",
-            json={"call_name": "AddFixedPriceItem", "delay_seconds": 1.2, "count": 3},
+            json={"call_name": "AddFixedPriceItem", "delay_seconds": 0.6, "count": 3},
         ).raise_for_status()
         with pytest.raises(Transient):  # every inline attempt timed out: the job engine retries later
-            run(sandbox, lambda channel: channel.publish(product()), timeout_seconds=0.3)
-        asyncio.run(asyncio.sleep(1.3))  # the three slow creates finished on eBay's side meanwhile
+            run(sandbox, lambda channel: channel.publish(product()), timeout_seconds=0.15)
+        wait_for_calls(sandbox, "AddFixedPriceItem", 3)  # the slow answers have all been sent meanwhile
         ref = run(sandbox, lambda channel: channel.publish(product()))
         assert [listing.remote_id for listing in run(sandbox, _all_listings)] == [ref.id]
 

@@ -249,7 +249,8 @@ class TestWebhooks:
         response = client.post(WEBHOOK_PATH, content=body, headers=headers)
         assert response.status_code == 401, response.text
         assert "does not match" in response.json()["error"]["message"]
-        logged = capsys.readouterr().out
+        captured = capsys.readouterr()
+        logged = captured.out + captured.err  # structlog writes to stdout or stderr depending on the setup
         assert "shopify.webhook.signature.invalid" in logged and "forged-0001" in logged
         assert CLIENT_SECRET not in logged
         with database.read_session() as session:

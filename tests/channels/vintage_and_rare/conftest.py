@@ -144,7 +144,7 @@ def worker(database: Database, settings: Settings) -> Any:
 
     # The production limit (0.5 requests/s) would make every test wait; the cap of 1 job at a time stays.
     jobs_settings = JobsSettings(rate_limits={"vintage_and_rare": {"rate": 10_000, "burst": 10_000}})
-    return Worker(database, settings, jobs_settings=jobs_settings, scheduler=False, concurrency=1)
+    return Worker(database, settings, jobs_settings=jobs_settings, with_scheduler=False, concurrency=1)
 
 
 class ImageServer:

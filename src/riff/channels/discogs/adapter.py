@@ -108,7 +108,10 @@ class DiscogsChannel:
                 current = await self.client.get_listing(remote_id)
             except NotFound:
                 current = None  # deleted on Discogs: list it again
-            if current is not None and mapping.listing_state(current) in (RemoteState.LIVE, RemoteState.DRAFT):
+            if current is not None and mapping.listing_state(current) in (
+                RemoteState.LIVE,
+                RemoteState.DRAFT,
+            ):
                 log.info("discogs.listing.create.reused", remote_id=remote_id, sku=product.sku)
                 return mapping.listing_ref(current)
         body = await self.client.create_listing(payload)

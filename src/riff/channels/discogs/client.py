@@ -138,7 +138,10 @@ class DiscogsClient:
     async def edit_listing(self, listing_id: str, payload: Mapping[str, Any]) -> None:
         """``POST /marketplace/listings/{id}`` -> 204 (release_id, condition, price, status required)."""
         await self.http.request(
-            "POST", f"/marketplace/listings/{listing_id}", template="/marketplace/listings/{id}", json=dict(payload)
+            "POST",
+            f"/marketplace/listings/{listing_id}",
+            template="/marketplace/listings/{id}",
+            json=dict(payload),
         )
 
     async def delete_listing(self, listing_id: str) -> httpx.Response:

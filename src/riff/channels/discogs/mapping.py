@@ -50,10 +50,14 @@ class DiscogsConfig(BaseModel):
         title="User-Agent",
         description="Discogs refuses requests without a unique User-Agent, e.g. 'MyShopSync/1.0 +https://shop.example'",
     )
-    currency: str = Field("USD", title="Listing currency", description="Your Discogs selling currency (ISO 4217)")
+    currency: str = Field(
+        "USD", title="Listing currency", description="Your Discogs selling currency (ISO 4217)"
+    )
     publish: bool = Field(True, title="Publish on create", description="False creates listings as Draft")
     allow_offers: bool = Field(False, title="Accept offers")
-    location: str | None = Field(None, title="Default location", description="Private shelf/bin note on new listings")
+    location: str | None = Field(
+        None, title="Default location", description="Private shelf/bin note on new listings"
+    )
     sync_mode: Literal["auto", "full", "incremental"] = Field(
         "auto",
         title="Inventory sync mode",
@@ -183,7 +187,9 @@ RELEASE_FIELDS = frozenset(
 UPDATABLE_FIELDS = frozenset(_UPDATE_FIELDS) | RELEASE_FIELDS
 
 
-def update_changes(product: ProductSnapshot, changed_fields: Iterable[str], config: DiscogsConfig) -> dict[str, Any]:
+def update_changes(
+    product: ProductSnapshot, changed_fields: Iterable[str], config: DiscogsConfig
+) -> dict[str, Any]:
     """The listing fields ``changed_fields`` change; unknown names are refused."""
     changed = set(changed_fields)
     unknown = sorted(changed - UPDATABLE_FIELDS)
@@ -256,7 +262,16 @@ _FINGERPRINT_FIELDS = (
     "status", "price", "condition", "sleeve_condition", "comments", "allow_offers", "external_id",
     "location", "quantity", "weight", "format_quantity",
 )  # fmt: skip
-_FINGERPRINT_RELEASE_FIELDS = ("id", "artist", "title", "format", "catalog_number", "year", "thumbnail", "stats")
+_FINGERPRINT_RELEASE_FIELDS = (
+    "id",
+    "artist",
+    "title",
+    "format",
+    "catalog_number",
+    "year",
+    "thumbnail",
+    "stats",
+)
 
 
 def fingerprint(listing: dict[str, Any]) -> str:

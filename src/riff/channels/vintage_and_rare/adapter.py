@@ -31,11 +31,11 @@ from riff.channels.contract import (
     RemoteState,
     WebhookEvent,
 )
-from riff.channels.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
+from riff.channels.errors import AuthExpired, ChannelError, NotFound, RateLimited, Rejected, Transient
 from riff.channels.http import RateLimiter, RequestCounters
 from riff.channels.vintage_and_rare import brands, browser, consts, forms, images, inventory_csv, mapping
 from riff.channels.vintage_and_rare.brands import BrandCheck, BrandValidator
-from riff.channels.vintage_and_rare.client import VintageAndRareClient
+from riff.channels.vintage_and_rare.client import SiteMaintenance, VintageAndRareClient
 from riff.channels.vintage_and_rare.cookies import CookieJar, cookie_status
 from riff.channels.vintage_and_rare.mapping import VintageAndRareConfig, VintageAndRareSecrets
 from riff.channels.vintage_and_rare.session import Upload
@@ -132,6 +132,7 @@ class VintageAndRareChannel:
             transport=transport,
         )
         self._image_transport: httpx.AsyncBaseTransport | None = None
+        self.export_max_id = 0  # the highest id in an export this adapter downloaded
 
     @classmethod
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:
@@ -222,8 +223,8 @@ class VintageAndRareChannel:
         for round_number in range(2):
             try:
                 form = await self.client.get_add_form()
-            except (Rejected, AuthExpired):
-                raise
+            except (Rejected, AuthExpired, RateLimited, SiteMaintenance):
+                raise  # the browser would meet the same answer
             except (ChannelError, forms.FormNotFound) as exc:
                 raise _FallBack(exc) from None
             if not form.has("form_token") or not form.has("recipient_name"):
@@ -452,9 +453,17 @@ class VintageAndRareChannel:
         """Download and parse the whole export (one ~3 MB download on the real site)."""
         path = await self.download_inventory()
         try:
-            return await asyncio.to_thread(lambda: list(inventory_csv.parse_rows(path)))
+            rows = await asyncio.to_thread(lambda: list(inventory_csv.parse_rows(path)))
         finally:
-            path.unlink(missing_ok=True)
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        self.export_max_id = max([self.export_max_id, *(row.product_id for row in rows)])
+        return rows
+
+    def pending_account_updates(self) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """Saved on the account after a job (``riff.channels.tasks.connected``): the floor for new ids."""
+        if self.export_max_id > self.config.last_export_max_id:
+            return {"last_export_max_id": self.export_max_id}, {}
+        return None
 
     async def fetch_listings(self, since: dt.datetime | None = None) -> AsyncIterator[RemoteListing]:
         """Every item in the export (``since`` is ignored: the export cannot filter)."""

@@ -63,6 +63,10 @@ LOGGED_IN_MARKERS = ("sign out", "logout", "log out")
 INLINE_RETRY_SECONDS = (0.5, 1.5)
 
 
+class SiteMaintenance(Transient):
+    """V&R is down for maintenance: retry after ``retry_after`` (the end of the window), never elsewhere."""
+
+
 def is_challenge(response: VRResponse) -> bool:
     if (response.header("cf-mitigated") or "").lower() == "challenge":
         return True
@@ -130,7 +134,7 @@ class VintageAndRareClient:
     def check_maintenance(self) -> None:
         remaining = seconds_until_window_end(self.maintenance_window, utcnow())
         if remaining is not None:
-            raise Transient(
+            raise SiteMaintenance(
                 f"V&R is in its nightly maintenance window; retrying in {remaining / 60:.0f} minutes",
                 channel=consts.SLUG,
                 retry_after=remaining + 60,
@@ -194,7 +198,7 @@ class VintageAndRareClient:
                 continue
             if is_maintenance(response):
                 remaining = seconds_until_window_end(self.maintenance_window, utcnow())
-                raise Transient(
+                raise SiteMaintenance(
                     "V&R answered with its maintenance page",
                     channel=consts.SLUG,
                     status_code=503,

@@ -77,6 +77,9 @@ class VintageAndRareConfig(BaseModel):
     model_match_threshold: float = Field(
         consts.MODEL_MATCH_THRESHOLD, ge=50, le=100, title="ID resolution: model match threshold (0-100)"
     )
+    last_export_max_id: int = Field(
+        0, ge=0, title="Highest V&R id in the last export", description="Kept up to date by RIFF; do not edit"
+    )
 
     @field_validator("shipping_fees")
     @classmethod

@@ -14,8 +14,12 @@ V&R usually returns no id for a new listing; the id has to be found afterwards i
 Matching, per job, over export rows newer than the job's last known V&R id and not already RIFF's:
 1. the export's external id equals the SKU (when V&R kept it);
 2. else exact brand (case-insensitive) and fuzzy model (rapidfuzz ``token_set_ratio`` >= threshold), ranked
-   by model score, then year, price and finish agreement; jobs are matched in creation order and each row is
-   given to one job only (two identical Stratocasters get the lower id first: ids grow with creation).
+   by model score, then year, price and finish agreement, then the higher id; the newest job picks first and
+   each row goes to one job only (ids grow with creation, so two identical Stratocasters each get their own,
+   in order). With no known floor yet (RIFF has never seen an export nor a V&R id) the price must agree too.
+
+The floor ("last known V&R id") is the highest of RIFF's V&R listing ids and the highest id of the last
+export any job downloaded (kept on the account as ``last_export_max_id``).
 
 Unmatched jobs stay pending and are retried on the next cycle (V&R may be slow to index); after
 ``MAX_RESOLUTION_ATTEMPTS`` cycles they fail with the reason. Pending for over an hour = flagged for manual
@@ -143,10 +147,15 @@ def match_batch(
         if row is not None:
             matched[key] = row
             used.add(row.product_id)
-    for key, criteria in jobs:  # pass 2: brand + fuzzy model among the newer rows
+    # Pass 2: brand + fuzzy model among the newer rows. Ids grow with creation, so the newest job takes the
+    # best, highest-id row first: two identical Stratocasters created in a row get their own ids, in order.
+    for key, criteria in reversed(jobs):
         if key in matched:
             continue
         brand = normalize_brand(criteria.brand)
+        # Without a known floor (no export seen yet, no V&R listing in RIFF) any old row could match:
+        # then the price must agree too (the export shows exactly the price the form was sent with).
+        strict = criteria.last_known_vr_id <= 0
         ranked: list[tuple[tuple[float, int, int, float, int], InventoryRow]] = []
         for row in rows:
             if row.product_id in used or row.product_id <= criteria.last_known_vr_id:
@@ -158,12 +167,15 @@ def match_batch(
             score = model_score(criteria.model, row.model)
             if score < threshold:
                 continue
+            same_price = _same_price(criteria.price, row.price)
+            if strict and criteria.price is not None and not same_price:
+                continue
             rank = (
                 score,
                 int(bool(criteria.year) and criteria.year == row.year),
-                int(_same_price(criteria.price, row.price)),
+                int(same_price),
                 model_score(criteria.finish or "", row.finish or "") if criteria.finish else 0.0,
-                -row.product_id,  # equal in every way: the oldest new row goes to the oldest job
+                row.product_id,
             )
             ranked.append((rank, row))
         if ranked:
@@ -306,6 +318,10 @@ async def resolve_pending(
             base_url = channel.base_url
         finally:
             await channel.aclose()
+        updates = channel.pending_account_updates()
+        if updates:
+            with database.session() as session:
+                service.store_channel_updates(session, master_key, account.id, config=updates[0])
         report.downloads += 1
         report.rows += len(rows)
         _apply(database, jobs, rows, taken, threshold, base_url, report, max_attempts)
