@@ -11,7 +11,6 @@ from riff.core.logging import configure_logging
 app = typer.Typer(name="riff", help="RIFF: one catalog, many marketplaces, sold once.", no_args_is_help=True)
 
 
-
 @app.callback()
 def _configure() -> None:
     # Logs go to stderr as structured events, so stdout carries only a command's own (--json) output.

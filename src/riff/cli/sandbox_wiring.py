@@ -85,7 +85,23 @@ def _upsert_sandbox_account(
     )
 
 
-def start_sandboxes_for_unconfigured_channels(settings: Settings, database: Database) -> list[RunningSandbox]:
+def _register_webhooks(
+    session: Any, box: SecretBox, account: ChannelAccount, sandbox: RunningSandbox, riff_url: str
+) -> None:
+    """Make the sandbox's buyer simulator deliver its webhooks to this RIFF, as the real platform would."""
+    token = channels.read_secrets(box, account).get(channels.WEBHOOK_TOKEN_KEY)
+    if not token:
+        token = channels.rotate_webhook_token(session, box, account)
+    url = f"{riff_url}/webhooks/{account.channel}/{token}"
+    registered = {(hook["url"], hook["topic"]) for hook in sandbox.control.webhooks()}
+    for topic in SANDBOXES[sandbox.name].webhook_topics:
+        if (url, topic) not in registered:
+            sandbox.control.register_webhook(url, topic)
+
+
+def start_sandboxes_for_unconfigured_channels(
+    settings: Settings, database: Database, riff_url: str
+) -> list[RunningSandbox]:
     names = channels_needing_sandbox(database)
     if not names:
         return []
@@ -94,7 +110,8 @@ def start_sandboxes_for_unconfigured_channels(settings: Settings, database: Data
     try:
         with database.session() as session:
             for sandbox in running:
-                _upsert_sandbox_account(session, box, sandbox.name, sandbox)
+                account = _upsert_sandbox_account(session, box, sandbox.name, sandbox)
+                _register_webhooks(session, box, account, sandbox, riff_url)
                 log.info("sandbox.channel.wired", channel=sandbox.name, base_url=sandbox.api_base_url)
     except BaseException:
         for sandbox in running:

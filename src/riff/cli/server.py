@@ -43,13 +43,13 @@ def _announce_first_owner(database: Database) -> None:
 
 
 @contextlib.contextmanager
-def _sandboxes(settings: Settings, database: Database, enabled: bool) -> Iterator[list[str]]:
+def _sandboxes(settings: Settings, database: Database, enabled: bool, riff_url: str) -> Iterator[list[str]]:
     if not enabled:
         yield []
         return
     from riff.cli.sandbox_wiring import start_sandboxes_for_unconfigured_channels
 
-    running = start_sandboxes_for_unconfigured_channels(settings, database)
+    running = start_sandboxes_for_unconfigured_channels(settings, database, riff_url)
     try:
         yield [sandbox.name for sandbox in running]
     finally:
@@ -101,7 +101,9 @@ def register(app: typer.Typer) -> None:
         host = host or settings.host
         port = port or settings.port
         with (
-            _sandboxes(settings, database, sandboxes and settings.sandboxes) as sandbox_names,
+            _sandboxes(
+                settings, database, sandboxes and settings.sandboxes, f"http://{host}:{port}"
+            ) as sandbox_names,
             _worker(settings, database, worker),
         ):
             if sandbox_names:

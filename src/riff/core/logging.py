@@ -47,6 +47,9 @@ def _redact_processor(
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     # stderr, so a command's --json output on stdout stays machine-readable.
     logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
+    # httpx logs every request URL at INFO; our channel HTTP layer logs requests itself, redacted.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -54,6 +54,9 @@ class JobsSettings(BaseSettings):
     backoff_base_seconds: float = Field(10.0, ge=0, description="First retry delay; doubles per attempt")
     backoff_max_seconds: float = Field(3600.0, ge=0)
     backoff_jitter: float = Field(0.25, ge=0, le=1, description="Delay is scaled by 1 +/- this, at random")
+    async_commit: bool = Field(
+        True, description="PostgreSQL: commit the worker's job bookkeeping without waiting for the disk"
+    )
     shutdown_grace_seconds: float | None = Field(
         None, description="On SIGTERM, wait this long for running jobs (default: until they finish)"
     )

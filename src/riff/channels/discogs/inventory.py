@@ -22,10 +22,12 @@ is interrupted (a long 429, a crash) keeps what it did and the next run continue
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +56,7 @@ log = get_logger(__name__)
 ORIGIN = "discogs"
 ACTOR = "discogs:sync"
 MAX_REMOVAL_LOOKUPS = 100  # per run; more vanished listings are ended without a look-up
+PAGES_AHEAD = 2  # pages read ahead while the previous one is written
 # Listing status -> (listing state in RIFF, product status for products whose master is Discogs)
 GONE_STATES: dict[str, tuple[ListingState, ProductStatus]] = {
     "Sold": (ListingState.SOLD, ProductStatus.SOLD),
@@ -211,33 +214,55 @@ class InventorySync:
         with self.database.read_session() as session:
             self.known = DiscogsSyncRepository(session).known_listings()
         live_before = sum(1 for k in self.known.values() if k.state == ListingState.LIVE)
-        relisted = 0
 
-        pages: AsyncIterator[dict[str, Any]] = self.channel.inventory_pages(status=consts.FOR_SALE)
+        initial = {remote_id: known.state for remote_id, known in self.known.items()}
+        queue: asyncio.Queue[list[dict[str, Any]] | None] = asyncio.Queue(maxsize=PAGES_AHEAD)
         full = stats.performed == "full"
-        async for page in pages:
-            stats.pages += 1
-            items = [i for i in page.get("listings") or [] if isinstance(i, dict) and "id" in i]
-            if stats.remote_total is None:
-                stats.remote_total = int((page.get("pagination") or {}).get("items") or 0)
-            fresh = [i for i in items if str(i["id"]) not in self.seen]
-            known_on_page = [i for i in fresh if str(i["id"]) in self.known]
-            relisted += sum(1 for i in known_on_page if self.known[str(i["id"])].state != ListingState.LIVE)
-            self._apply_page(fresh, stats)
-            self.heartbeat()
-            if full:
-                continue
-            if known_on_page or not items:
-                expected = live_before + stats.added + stats.linked + relisted
-                if stats.remote_total == expected:
-                    break
-                log.info(
-                    "discogs.sync.escalate",
-                    remote_total=stats.remote_total,
-                    expected=expected,
-                    pages_read=stats.pages,
-                )
-                stats.escalated, full = True, True
+
+        async def fetch() -> None:
+            """Read pages (paced) while earlier ones are written; decide when an incremental run stops."""
+            nonlocal full
+            fetched: set[str] = set()
+            new = relisted = 0
+            try:
+                async for page in self.channel.inventory_pages(status=consts.FOR_SALE):
+                    stats.pages += 1
+                    items = [i for i in page.get("listings") or [] if isinstance(i, dict) and "id" in i]
+                    if stats.remote_total is None:
+                        stats.remote_total = int((page.get("pagination") or {}).get("items") or 0)
+                    fresh = [i for i in items if str(i["id"]) not in fetched]
+                    fetched.update(str(i["id"]) for i in fresh)
+                    await queue.put(fresh)
+                    if full:
+                        continue
+                    known_here = [initial[str(i["id"])] for i in fresh if str(i["id"]) in initial]
+                    new += len(fresh) - len(known_here)
+                    relisted += sum(1 for state in known_here if state != ListingState.LIVE)
+                    if known_here or not items:
+                        expected = live_before + new + relisted
+                        if stats.remote_total == expected:
+                            return
+                        log.info(
+                            "discogs.sync.escalate",
+                            remote_total=stats.remote_total,
+                            expected=expected,
+                            pages_read=stats.pages,
+                        )
+                        stats.escalated, full = True, True
+            finally:
+                await queue.put(None)
+
+        fetcher = asyncio.create_task(fetch())
+        try:
+            while (items := await queue.get()) is not None:
+                await asyncio.to_thread(self._apply_page, items, stats)
+                self.heartbeat()
+        except BaseException:
+            fetcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetcher
+            raise
+        await fetcher  # a request that failed for good raises here, after the pages before it were written
         if full:
             stats.performed = "full"
             await self._remove_vanished(stats)
@@ -317,29 +342,34 @@ class InventorySync:
             actor=ACTOR,
             reason=MovementReason.IMPORT,
         )
+        now = utcnow()
         rows = [
-            Listing(
-                product_id=product.id,
-                channel=consts.SLUG,
-                account_id=self.account_id,
-                remote_id=str(item["id"]),
-                last_pulled_at=utcnow(),
-                extras={
+            {
+                "product_id": product.id,
+                "channel": consts.SLUG,
+                "account_id": self.account_id,
+                "remote_id": str(item["id"]),
+                "last_pulled_at": now,
+                "extras": {
                     "origin": ORIGIN,
                     "fingerprint": mapping.fingerprint(item),
                     "posted": item.get("posted"),
                 },
                 **_listing_values(item),
-            )
+            }
             for product, (_, item) in zip(created, creates, strict=True)
         ]
-        session.add_all(rows)
-        session.flush()
+        ids = DiscogsSyncRepository(session).insert_listings(rows)
         for row in rows:
-            assert row.remote_id is not None
-            handled.add(row.remote_id)
-            self.known[row.remote_id] = KnownListing(
-                row.id, row.product_id, row.remote_id, row.state, row.extras["fingerprint"], ORIGIN
+            remote_id = row["remote_id"]
+            handled.add(remote_id)
+            self.known[remote_id] = KnownListing(
+                ids[remote_id],
+                row["product_id"],
+                remote_id,
+                row["state"],
+                row["extras"]["fingerprint"],
+                ORIGIN,
             )
         stats.added += len(rows)
         return handled

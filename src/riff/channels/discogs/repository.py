@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -46,6 +47,13 @@ class DiscogsSyncRepository:
                 origin=extras.get("origin"),
             )
         return known
+
+    def insert_listings(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Many new listings in one statement; remote id -> listing id."""
+        if not rows:
+            return {}
+        result = self.session.execute(sa.insert(Listing).returning(Listing.id, Listing.remote_id), rows)
+        return {str(remote_id): listing_id for listing_id, remote_id in result}
 
     def stamp_pulled(self, remote_ids: Iterable[str], now: dt.datetime) -> None:
         ids = list(remote_ids)
