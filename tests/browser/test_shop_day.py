@@ -195,10 +195,10 @@ class TestProductLifecycle:
         reverb.control.purchase(remote_id)
         # No reload from here on: the dashboard refreshes itself.
         wait_until(
-            lambda: _by_css(driver, "[data-testid='sales-today']").text == "1", timeout=45, message="the sale counted"
+            lambda: _by_css(driver, "[data-testid='sales-today']").text == "1", timeout=20, message="the sale counted"
         )
         wait_until(
-            lambda: _by_css(driver, "[data-testid='live-shopify']").text == "0", timeout=45, message="Shopify ended"
+            lambda: _by_css(driver, "[data-testid='live-shopify']").text == "0", timeout=20, message="Shopify ended"
         )
 
 
@@ -221,6 +221,6 @@ class TestScreenshots:
             for saved in screenshot(driver, name):
                 assert saved.stat().st_size > 5_000
         driver.get(stack.url("/inventory"))
-        _by_css(driver, f"a[href^='/products/']").click()
+        _by_css(driver, "#inventory-results a[href^='/products/']").click()
         wait_until(lambda: SKU in _by_css(driver, "h1").text, message="the product page")
         screenshot(driver, "product")

@@ -111,6 +111,9 @@ def register(app: typer.Typer) -> None:
                     f"[yellow]SANDBOX[/] channels running against local sandboxes: {', '.join(sandbox_names)}"
                 )
             console.print(f"RIFF at [bold]http://{host}:{port}[/] (API docs at /docs). Ctrl-C to stop.")
-            _web_server(settings, database, host, port).run()
+            # uvicorn re-raises the Ctrl-C it handled once the server has stopped; that is our cue to
+            # stop the worker (finishing its job) and the sandboxes, which the with-blocks do.
+            with contextlib.suppress(KeyboardInterrupt):
+                _web_server(settings, database, host, port).run()
         database.dispose()
         console.print("RIFF stopped.")

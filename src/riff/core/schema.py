@@ -5,6 +5,7 @@ from riff.catalog import models as catalog_models
 from riff.channels import models as channel_models
 from riff.core.models import Base
 from riff.jobs import models as jobs_models  # noqa: F401
+from riff.orders import models as orders_models
 from riff.records import models as records_models
 from riff.sync import models as sync_models
 
@@ -15,6 +16,7 @@ __all__ = [
     "catalog_models",
     "channel_models",
     "metadata",
+    "orders_models",
     "records_models",
     "sync_models",
 ]

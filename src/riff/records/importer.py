@@ -20,6 +20,7 @@ Dry runs and skip-invalid behave exactly as for the RIFF CSV.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,18 @@ def _int_or_text(text: str | None) -> Any:
     return int(text) if text.isdigit() else text
 
 
+def _moment(text: str | None) -> Any:
+    """'2019-03-26 07:18:25' (Discogs' export, no zone: taken as UTC) or ISO 8601 -> aware ISO text."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text  # RecordFields reports it
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
+
+
 @dataclass
 class ConvertedRow:
     sku: str | None
@@ -135,6 +148,7 @@ def _convert_discogs(cells: dict[str, str], currency: str) -> ConvertedRow:
             "format_text": get("format") or None,
             "media_condition": get("media_condition") or None,
             "sleeve_condition": get("sleeve_condition") or None,
+            "listed_at": _moment(get("listed")),
         },
         product={},
         listing_id=listing_id or None,
@@ -179,6 +193,7 @@ def _convert_legacy(cells: dict[str, str], currency: str) -> ConvertedRow:
             "have_count": _int_or_text(get("community_have")),
             "want_count": _int_or_text(get("community_want")),
             "cover_image_url": get("image_uri") or None,
+            "listed_at": _moment(get("posted")),
         },
         product={},
         listing_id=listing_id or None,
@@ -208,6 +223,7 @@ DISCOGS_EXPORT = RecordCsvFormat(
         "labels": "label",
         "catalog_number": "catno",
         "format_text": "format",
+        "listed_at": "listed",
         "condition": "media_condition",
         "description": "comments",
         "currency": None,
@@ -241,6 +257,7 @@ LEGACY_SYNC_CSV = RecordCsvFormat(
         "have_count": "community_have",
         "want_count": "community_want",
         "cover_image_url": "image_uri",
+        "listed_at": "posted",
         "category": None,
         "quantity": "status",
         "attributes": "format_names",

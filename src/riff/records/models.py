@@ -36,6 +36,8 @@ class Record(TimestampMixin, Base):
     have_count: Mapped[int | None] = mapped_column(sa.Integer)  # Discogs community "have" (in collection)
     want_count: Mapped[int | None] = mapped_column(sa.Integer)  # Discogs community "want" (in wantlist)
     cover_image_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    # When this copy was first offered for sale (Discogs' ``posted``): "newest first" in lists.
+    listed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Lower-cased artist, title, labels, catalog number and formats: the records' free-text search.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     # When the release's full data (genres, styles, labels) was last read from Discogs' database.

@@ -106,7 +106,7 @@ class RecordRepository(RepositoryBase[Record]):
             sa.select(Record)
             .join(Product, Product.id == Record.product_id)
             .where(*self._conditions(query, words))
-            .order_by(Product.created_at.desc(), Product.id.desc())
+            .order_by(sa.func.coalesce(Record.listed_at, Product.created_at).desc(), Product.id.desc())
         )
         total = self.count(statement)
         items = self.session.execute(statement.limit(query.limit).offset(query.offset)).scalars().all()

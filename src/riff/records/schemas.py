@@ -73,6 +73,7 @@ class RecordFields(BaseModel):
     have_count: int | None = Field(None, ge=0)
     want_count: int | None = Field(None, ge=0)
     cover_image_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    listed_at: dt.datetime | None = Field(None, description="When this copy was first offered for sale")
 
     _grades = field_validator("media_condition", "sleeve_condition", mode="before")(normalise_grade)
 
@@ -80,6 +81,13 @@ class RecordFields(BaseModel):
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         return _dedupe(value)
+
+    @field_validator("listed_at", mode="after")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2024-05-01T10:00:00+00:00)")
+        return value.astimezone(dt.UTC) if value is not None else None
 
     @field_validator("cover_image_url", mode="after")
     @classmethod
@@ -159,6 +167,7 @@ class RecordOut(BaseModel):
     have_count: int | None
     want_count: int | None
     cover_image_url: str | None
+    listed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
     listings: list[ListingLink] = Field(default_factory=list)

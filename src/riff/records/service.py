@@ -155,6 +155,7 @@ def record_values(fields: Mapping[str, Any]) -> dict[str, Any]:
         "have_count": fields.get("have_count"),
         "want_count": fields.get("want_count"),
         "cover_image_url": fields.get("cover_image_url"),
+        "listed_at": fields.get("listed_at"),
     }
     values["search_text"] = search_text(values)
     return values

@@ -89,7 +89,7 @@ class TestValidateBrand:
 
     def test_suggestions(self, owner_client: TestClient, sandbox: RunningSandbox, account_id: int) -> None:
         answer = owner_client.get("/api/vr/brand-suggestions", params={"term": "Ric"}).json()
-        assert answer["suggestions"] == [{"name": "Rickenbacker", "id": "1021"}]
+        assert answer["suggestions"] == [{"name": "Rickenbacker", "id": "1021"}, {"name": "B.C. Rich", "id": "1385"}]
 
 
 class TestBrandCache:

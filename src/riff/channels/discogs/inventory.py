@@ -41,6 +41,7 @@ from riff.channels.discogs import consts, mapping
 from riff.channels.discogs.adapter import DiscogsChannel
 from riff.channels.discogs.repository import SYNC_KIND_PREFIX, DiscogsSyncRepository, KnownListing
 from riff.channels.errors import NotFound
+from riff.channels.mapping import parse_datetime
 from riff.channels.models import Listing, ListingState
 from riff.channels.repository import ListingRepository
 from riff.core.clock import utcnow
@@ -117,6 +118,7 @@ def record_fields(item: dict[str, Any]) -> dict[str, Any]:
         "have_count": community.get("in_collection"),
         "want_count": community.get("in_wantlist"),
         "cover_image_url": images[0]["uri"] if images else release.get("thumbnail") or None,
+        "listed_at": parse_datetime(item.get("posted")),
     }
     return fields
 

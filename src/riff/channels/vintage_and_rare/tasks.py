@@ -36,7 +36,7 @@ from riff.channels.vintage_and_rare.resolution import EXTRAS_KEY, MatchCriteria
 from riff.channels.vintage_and_rare.settings import get_vr_settings
 from riff.core.clock import utcnow
 from riff.core.logging import get_logger
-from riff.jobs import Backoff, HookContext, job_handler, on_worker_shutdown, update_job_payload
+from riff.jobs import HookContext, job_handler, on_worker_shutdown, update_job_payload
 
 log = get_logger(__name__)
 
@@ -46,7 +46,6 @@ RESOLVE_KIND = resolution.RESOLVE_KIND
 SHUTDOWN_RESOLUTION_TIMEOUT_SECONDS = 300.0
 # Selenium creates take ~45-60 s on the real site, a browser bootstrap a few more.
 PUBLISH_TIMEOUT_SECONDS = 15 * 60.0
-RESOLVE_BACKOFF = Backoff(base_seconds=60.0, max_seconds=1800.0)
 
 
 def _order_key(order: RemoteOrder) -> str:
@@ -201,7 +200,8 @@ def _finish_pending(ctx: Any, *, ambiguous: bool, warning: str | None, method: s
 # --- phase 2 ----------------------------------------------------------------------------------------------
 
 
-@job_handler(RESOLVE_KIND, max_attempts=8, backoff=RESOLVE_BACKOFF, timeout_seconds=600.0)
+# A failed export download is retried with the engine's backoff (RIFF_JOBS_BACKOFF_*: 10 s, 20 s, 40 s, ...).
+@job_handler(RESOLVE_KIND, max_attempts=10, timeout_seconds=600.0)
 async def resolve_ids(ctx: Any) -> dict[str, Any]:
     trigger = str(ctx.payload.get("trigger") or "job")
     try:

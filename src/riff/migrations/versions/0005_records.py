@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("have_count", sa.Integer(), nullable=True),
         sa.Column("want_count", sa.Integer(), nullable=True),
         sa.Column("cover_image_url", sa.String(length=1000), nullable=True),
+        sa.Column("listed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("release_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
