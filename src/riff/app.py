@@ -119,6 +119,9 @@ def _routers() -> list[Any]:
     from riff.channels.vintage_and_rare.endpoints import router as vintage_and_rare_router
     from riff.jobs.endpoints import metrics_router as jobs_metrics_router
     from riff.jobs.endpoints import router as jobs_router
+    from riff.records.endpoints import router as records_router
+    from riff.storefront.endpoints import router as storefront_router
+    from riff.sync.endpoints import router as sync_router
     from riff.web.views import router as web_router
 
     return [
@@ -132,4 +135,7 @@ def _routers() -> list[Any]:
         vintage_and_rare_router,
         jobs_router,
         jobs_metrics_router,
+        records_router,
+        storefront_router,
+        sync_router,
     ]

@@ -89,7 +89,10 @@ def _create_accounts(database: Database, settings: Settings, sandboxes: dict[str
                     is_sandbox=True,
                     base_url=sandbox.api_base_url,
                     config=config,
-                    secrets={"token": sandbox.token or "", "webhook_token": f"{name}-hook-token-0123456789abcdef"},
+                    secrets={
+                        "token": sandbox.token or "",
+                        "webhook_token": f"{name}-hook-token-0123456789abcdef",
+                    },
                 ),
             )
             ids[name] = account.id
@@ -111,7 +114,9 @@ def stack() -> Iterator[Stack]:
     url = f"sqlite:///{root / 'riff.db'}"
     migrate.upgrade(url)
     database = Database(url)
-    settings = Settings(data_dir=root / "data", database_url=url, secret_key="browser-test-secret-key-0123456789")
+    settings = Settings(
+        data_dir=root / "data", database_url=url, secret_key="browser-test-secret-key-0123456789"
+    )
     sandboxes: dict[str, Any] = {}
     server: uvicorn.Server | None = None
     worker: Any = None
@@ -122,7 +127,9 @@ def stack() -> Iterator[Stack]:
         port = _free_port()
         app = create_app(settings, database)
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+            uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+            )
         )
         threading.Thread(target=server.run, name="riff-web", daemon=True).start()
         deadline = time.monotonic() + 15
@@ -186,7 +193,9 @@ def driver(stack: Stack) -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = WAIT_SECONDS, message: str = "condition") -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float = WAIT_SECONDS, message: str = "condition"
+) -> Any:
     """Poll ``condition`` (exceptions count as "not yet") until it returns something truthy."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -198,7 +207,9 @@ def wait_until(condition: Callable[[], Any], timeout: float = WAIT_SECONDS, mess
         except Exception as exc:  # stale elements while htmx swaps, a page still loading
             last_error = exc
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}" + (f" ({last_error})" if last_error else ""))
+    raise AssertionError(
+        f"timed out after {timeout:.0f}s waiting for {message}" + (f" ({last_error})" if last_error else "")
+    )
 
 
 def screenshot(driver: Any, name: str) -> list[Path]:
@@ -214,7 +225,12 @@ def screenshot(driver: Any, name: str) -> list[Path]:
         full_height = int(driver.execute_script("return document.documentElement.scrollHeight"))
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": max(height, min(full_height, 4000)), "deviceScaleFactor": 1, "mobile": mobile},
+            {
+                "width": width,
+                "height": max(height, min(full_height, 4000)),
+                "deviceScaleFactor": 1,
+                "mobile": mobile,
+            },
         )
         path = SCREENSHOTS / f"{name}-{label}.png"
         path.write_bytes(

@@ -120,10 +120,14 @@ class TestProductLifecycle:
         screenshot(driver, "product-new")
         _by_css(driver, ".product-form button[type='submit']").click()
 
-        wait_until(lambda: "/products/" in driver.current_url and "new" not in driver.current_url, message="the product page")
+        wait_until(
+            lambda: "/products/" in driver.current_url and "new" not in driver.current_url,
+            message="the product page",
+        )
         assert SKU in _by_css(driver, "h1").text
         tiles = _all_css(driver, "#images-panel .image-tile img")
         assert len(tiles) == 2
+
         def both_live() -> dict[str, str] | None:
             states = _listing_states(driver)
             return states if states.get("reverb") == "live" and states.get("shopify") == "live" else None
@@ -131,16 +135,22 @@ class TestProductLifecycle:
         states = wait_until(both_live, message="both listings live (the panel refreshes itself)")
         assert states == {"reverb": "live", "shopify": "live"}
         for channel in ("reverb", "shopify"):
-            link = _by_css(driver, f"#listings-panel .listing[data-channel='{channel}'] [data-field='remote-link']")
+            link = _by_css(
+                driver, f"#listings-panel .listing[data-channel='{channel}'] [data-field='remote-link']"
+            )
             assert link.get_attribute("href").startswith("http")
         screenshot(driver, "product-live")
 
     def test_pictures_reorder_with_the_keyboard_buttons(self, driver: Any, stack: Stack) -> None:
-        before = [tile.get_attribute("data-image-id") for tile in _all_css(driver, "#images-panel .image-tile")]
+        before = [
+            tile.get_attribute("data-image-id") for tile in _all_css(driver, "#images-panel .image-tile")
+        ]
         _by_css(driver, f"#image-{before[0]}-down").click()
         wait_until(
-            lambda: [t.get_attribute("data-image-id") for t in _all_css(driver, "#images-panel .image-tile")]
-            == [before[1], before[0]],
+            lambda: (
+                [t.get_attribute("data-image-id") for t in _all_css(driver, "#images-panel .image-tile")]
+                == [before[1], before[0]]
+            ),
             message="the new picture order",
         )
 
@@ -151,7 +161,10 @@ class TestProductLifecycle:
         _by_css(driver, ".product-form button[type='submit']").click()
         toast = wait_until(lambda: _by_css(driver, ".toast--success"), message="the saved message")
         assert "price" in toast.text
-        assert "1,395.00" in _by_css(driver, "#listings-panel .listing[data-channel='shopify'] [data-field='price']").text
+        assert (
+            "1,395.00"
+            in _by_css(driver, "#listings-panel .listing[data-channel='shopify'] [data-field='price']").text
+        )
 
         def both_updated() -> dict[str, tuple[str, str]] | None:
             # Each channel's price here (after its price rule) must reach the channel; no reload.
@@ -162,15 +175,23 @@ class TestProductLifecycle:
                 )
                 for item in _all_css(driver, "#listings-panel .listing")
             }
-            done = all(shown.get(c, ("", "x"))[0] == shown[c][1] != before.get(c) for c in ("reverb", "shopify"))
+            done = all(
+                shown.get(c, ("", "x"))[0] == shown[c][1] != before.get(c) for c in ("reverb", "shopify")
+            )
             return shown if done else None
 
         shown = wait_until(both_updated, message="both channels showing the new price")
         assert shown["shopify"][1] == "£1,395.00"
         reverb = stack.sandboxes["reverb"]
         with stack.database.read_session() as session:
-            remote_id = session.execute(sa.select(Listing.remote_id).where(Listing.channel == "reverb")).scalar_one()
-        sent = [r for r in reverb.control.requests(path_prefix=f"/api/listings/{remote_id}") if r["method"] == "PUT"]
+            remote_id = session.execute(
+                sa.select(Listing.remote_id).where(Listing.channel == "reverb")
+            ).scalar_one()
+        sent = [
+            r
+            for r in reverb.control.requests(path_prefix=f"/api/listings/{remote_id}")
+            if r["method"] == "PUT"
+        ]
         assert sent, "the Reverb sandbox received the price update"
 
     @pytest.mark.xfail(
@@ -183,22 +204,28 @@ class TestProductLifecycle:
     ) -> None:
         reverb = stack.sandboxes["reverb"]
         with stack.database.read_session() as session:
-            remote_id = session.execute(sa.select(Listing.remote_id).where(Listing.channel == "reverb")).scalar_one()
+            remote_id = session.execute(
+                sa.select(Listing.remote_id).where(Listing.channel == "reverb")
+            ).scalar_one()
         reverb.control.register_webhook(
-            stack.url(f"/webhooks/reverb/reverb-hook-token-0123456789abcdef"), "listings/update"
+            stack.url("/webhooks/reverb/reverb-hook-token-0123456789abcdef"), "listings/update"
         )
         reverb.control.register_webhook(
-            stack.url(f"/webhooks/reverb/reverb-hook-token-0123456789abcdef"), "orders/create"
+            stack.url("/webhooks/reverb/reverb-hook-token-0123456789abcdef"), "orders/create"
         )
         driver.get(stack.url("/"))
         assert _by_css(driver, "[data-testid='sales-today']").text == "0"
         reverb.control.purchase(remote_id)
         # No reload from here on: the dashboard refreshes itself.
         wait_until(
-            lambda: _by_css(driver, "[data-testid='sales-today']").text == "1", timeout=20, message="the sale counted"
+            lambda: _by_css(driver, "[data-testid='sales-today']").text == "1",
+            timeout=20,
+            message="the sale counted",
         )
         wait_until(
-            lambda: _by_css(driver, "[data-testid='live-shopify']").text == "0", timeout=20, message="Shopify ended"
+            lambda: _by_css(driver, "[data-testid='live-shopify']").text == "0",
+            timeout=20,
+            message="Shopify ended",
         )
 
 

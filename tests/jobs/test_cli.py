@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from riff.cli.main import app
@@ -18,18 +21,24 @@ runner = CliRunner()
 
 
 def _json(output: str) -> Any:
-    # Unconfigured structlog writes events to stdout too; the JSON document is what follows them.
+    # Logs go to stderr, which CliRunner mixes into ``output``; the JSON document is what follows them.
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line in ("{", "[", "[]", "null"))
     return json.loads("\n".join(lines[start:]))
 
 
 @pytest.fixture
-def cli_env(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+def cli_env(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("RIFF_DATABASE_URL", database.url)
     monkeypatch.setenv("RIFF_DATA_DIR", str(tmp_path))
     reset_settings_cache()
-    yield database  # type: ignore[misc]
+    # The root command configures logging onto the stderr CliRunner swaps in (and closes afterwards);
+    # put the previous configuration back so later tests do not log into a closed file.
+    structlog_config = structlog.get_config()
+    root_handlers = list(logging.getLogger().handlers)
+    yield database
+    structlog.configure(**structlog_config)
+    logging.getLogger().handlers[:] = root_handlers
     reset_settings_cache()
 
 

@@ -112,9 +112,14 @@ class TestRateLimiterOnTheDatabase:
         assert info.retryable is True
         assert info.retry_after == pytest.approx(120.0, abs=1e-5)
 
-    def test_unconfigured_channels_are_not_limited(self, database: Database) -> None:
+    def test_unconfigured_channels_get_the_default_limit(
+        self, database: Database, clock: FrozenClock
+    ) -> None:
         limiter = RateLimiter(DatabaseBackend(database), LIMITS)
-        assert [limiter.reserve("nowhere") for _ in range(100)] == [0.0] * 100
+        assert [limiter.reserve("etsy") for _ in range(10)] == [0.0] * 10
+        assert limiter.reserve("etsy") == pytest.approx(0.1, abs=1e-5)
+        limiter.penalize("etsy", 20.0)
+        assert limiter.reserve("etsy") == pytest.approx(20.0, abs=1e-5)
 
     def test_concurrent_reservations_never_overbook(self, database: Database, clock: FrozenClock) -> None:
         limiter = RateLimiter(DatabaseBackend(database), {"shopify": RateLimitConfig(rate=1.0, burst=5.0)})

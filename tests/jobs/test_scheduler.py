@@ -155,3 +155,22 @@ def test_describe_lists_next_fire_times(database: Database, frozen_clock: Frozen
     assert info.next_fire_at == dt.datetime(2026, 1, 1, 13, 0, tzinfo=UTC)
     assert info.last_fire_at == dt.datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     assert info.handler_registered is True
+
+
+def test_packages_can_contribute_default_schedules() -> None:
+    from riff.jobs import add_default_schedule, consts
+
+    try:
+        add_default_schedule("test.nightly", cron="0 4 * * *", kind="test.noop", payload={"full": True})
+        add_default_schedule("test.nightly", cron="0 5 * * *", kind="test.noop")  # kept: no replace
+        schedules = JobsSettings(_env_file=None).resolved_schedules()  # type: ignore[call-arg]
+        assert (schedules["test.nightly"].cron, schedules["test.nightly"].payload) == (
+            "0 4 * * *",
+            {"full": True},
+        )
+        disabled = JobsSettings(schedules={"test.nightly": None}, _env_file=None)  # type: ignore[call-arg]
+        assert "test.nightly" not in disabled.resolved_schedules()
+        with pytest.raises(ValueError, match="cron"):
+            add_default_schedule("test.bad", cron="sometimes", kind="test.noop")
+    finally:
+        consts.DEFAULT_SCHEDULES.pop("test.nightly", None)

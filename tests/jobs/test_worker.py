@@ -470,7 +470,7 @@ class TestShutdown:
     def test_forced_stop_hands_running_jobs_back(
         self, database: Database, settings: Settings, jobs_settings: JobsSettings
     ) -> None:
-        job = _enqueue(database, "tw.sleep", payload={"seconds": 3}, max_attempts=1)
+        job = _enqueue(database, "tw.sleep", payload={"seconds": 1.5}, max_attempts=1)
         worker = Worker(
             database,
             settings,

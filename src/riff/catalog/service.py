@@ -78,13 +78,16 @@ def adjust_stock(
     reference: str | None = None,
     *,
     expected_version: int | None = None,
+    sync: bool = True,
 ) -> StockMovement | None:
     """Add ``delta`` to the product's quantity with one conditional UPDATE and record the movement.
 
     Never read-modify-write: two concurrent sales of the last unit cannot both succeed, because the
     second UPDATE's ``quantity + delta >= 0`` no longer holds. Raises Conflict (``insufficient_stock``)
     when the change would go below zero or above one for a one-of-a-kind item, and VersionConflict when
-    ``expected_version`` is given and no longer current. Returns None for a zero delta.
+    ``expected_version`` is given and no longer current. Returns None for a zero delta. With ``sync`` the
+    sync engine pushes the new quantity to the channels in this transaction (the sale path passes False:
+    it decides itself which listings to end).
     """
     if delta == 0:
         return None
@@ -124,6 +127,8 @@ def adjust_stock(
     )
     session.flush()
     log.info("catalog.stock.adjust.success", sku=product.sku, delta=delta, quantity=quantity, reason=reason)
+    if sync:
+        _push_to_channels(session, product, ["quantity"], actor)
     return movement
 
 
@@ -136,6 +141,7 @@ def set_quantity(
     reference: str | None = None,
     *,
     expected_version: int | None = None,
+    sync: bool = True,
 ) -> StockMovement | None:
     """Move stock to an absolute count, as a delta from what this transaction read."""
     return adjust_stock(
@@ -146,7 +152,15 @@ def set_quantity(
         actor,
         reference,
         expected_version=expected_version,
+        sync=sync,
     )
+
+
+def _push_to_channels(session: Session, product: Product, changed: Sequence[str], actor: str) -> None:
+    """Hand a change to the sync engine: in this transaction, one coalesced job per affected listing."""
+    from riff.sync import push  # late: riff.sync builds on the catalog
+
+    push.product_changed(session, product, changed, actor=actor)
 
 
 def _flush(session: Session, product: Product | None) -> None:
@@ -366,11 +380,19 @@ def write_changes(
     _flush(session, product)
     if prepared.quantity is not None:
         set_quantity(
-            session, product, prepared.quantity, reason, actor, reference, expected_version=product.version
+            session,
+            product,
+            prepared.quantity,
+            reason,
+            actor,
+            reference,
+            expected_version=product.version,
+            sync=False,
         )
     changed = prepared.changed
     if changed:
         log.info("catalog.product.update.success", sku=product.sku, fields=changed, actor=actor)
+        _push_to_channels(session, product, changed, actor)
     return changed
 
 
@@ -391,6 +413,7 @@ def archive_product(session: Session, product: Product, *, actor: str) -> Produc
         product.status = ProductStatus.ARCHIVED
         _flush(session, product)
         log.info("catalog.product.archive.success", sku=product.sku, actor=actor)
+        _push_to_channels(session, product, ["status"], actor)
     return product
 
 
@@ -519,4 +542,7 @@ def put_price_rule(session: Session, channel: str, data: PriceRuleIn, *, actor: 
     log.info(
         "catalog.price_rule.update.success", channel=channel, markup=str(markup), endings=endings, actor=actor
     )
+    from riff.sync import push  # late: riff.sync builds on the catalog
+
+    push.price_rule_changed(session, channel, actor=actor)  # every live listing there gets the new price
     return _rule_out(rule)

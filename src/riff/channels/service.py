@@ -394,18 +394,13 @@ def _preflight(cls: type[Channel], account: ChannelAccount, snapshot: ProductSna
 
 
 def update_listing(session: Session, listing: Listing, changed_fields: set[str]) -> int | None:
-    """Enqueue ``<channel>.update`` sending only ``changed_fields``."""
+    """Enqueue ``<channel>.update`` sending only ``changed_fields``: one queued job per listing, carrying
+    the union of the fields changed before it starts (``riff.sync.push.enqueue_update``)."""
     if not changed_fields:
         return None
-    return _enqueue(
-        session,
-        f"{listing.channel}.update",
-        channel=listing.channel,
-        product_id=listing.product_id,
-        listing_id=listing.id,
-        payload={"changed_fields": sorted(changed_fields)},
-        priority=_priority("HIGH"),
-    )
+    from riff.sync.push import enqueue_update  # the sync engine owns coalescing of listing pushes
+
+    return enqueue_update(session, listing, changed_fields)
 
 
 def end_product_listing(
@@ -528,4 +523,7 @@ def record_remote_order(session: Session, channel: str, order: RemoteOrder, *, s
     )
     session.add(event)
     session.flush()
+    from riff.sync import sales  # the sync engine: order record, stock, ending the other listings
+
+    sales.process_remote_order(session, channel, order, source=source)
     return event

@@ -22,7 +22,7 @@ from riff.channels import service
 from riff.channels.contract import Channel, EndReason, RemoteListing, RemoteOrder, RemoteState, WebhookEvent
 from riff.channels.errors import AuthExpired, ChannelError, NotFound, Rejected, Transient
 from riff.channels.models import ChannelAccount, ChannelEvent, Listing, ListingState
-from riff.channels.repository import ChannelEventRepository, ListingRepository
+from riff.channels.repository import ChannelEventRepository
 from riff.core.clock import utcnow
 from riff.core.db import Database
 from riff.core.logging import get_logger
@@ -98,10 +98,14 @@ def store_account_updates(ctx: Context, account: ChannelAccount, channel: Channe
 
 
 def _load_account(ctx: Context, slug: str, account_id: int | None) -> ChannelAccount:
-    """The account to use, detached; ``AuthExpired`` at once (no request) while it needs attention."""
+    """The account to use, detached; ``AuthExpired`` at once (no request) while it needs attention.
+    Inside the channel's maintenance window the job is rescheduled for its end (``riff.sync.pull``)."""
+    from riff.sync.pull import wait_out_window
+
     with ctx.database.read_session() as session:
         account = service.resolve_account(session, slug, account_id)
         session.expunge(account)
+        wait_out_window(session, slug, account.id)
     service.ensure_usable(account)
     return account
 
@@ -226,45 +230,24 @@ async def end(ctx: Context, slug: str) -> dict[str, Any]:
         listing.state = state
         listing.last_pushed_at = utcnow()
         listing.last_error = None
+        from riff.sync.sales import listing_end_confirmed  # sale -> delist latency
+
+        listing_end_confirmed(session, listing)
     return {"remote_id": snapshot.remote_id, "state": str(state)}
 
 
 def _store_remote_listing(session: Any, listing: Listing, remote: RemoteListing) -> None:
-    listing.remote_price = remote.price
-    listing.remote_currency = remote.currency
-    listing.remote_quantity = remote.quantity
-    if remote.url:
-        listing.remote_url = remote.url
-    listing.state = _STATE_FROM_REMOTE.get(remote.state, listing.state)
-    listing.remote_updated_at = remote.updated_at
-    listing.last_pulled_at = utcnow()
+    """A remote listing confirmed through the API (a webhook): the sync engine applies the pull's rules."""
+    from riff.sync.pull import apply_remote_listing
+
+    apply_remote_listing(session, listing.channel, remote)
 
 
 async def pull_listings(ctx: Context, slug: str) -> dict[str, Any]:
-    """Refresh every known listing's remote fields; count the remote listings RIFF does not know."""
-    account = _load_account(ctx, slug, ctx.payload.get("account_id"))
-    with ctx.database.read_session() as session:
-        known = ListingRepository(session).remote_ids(slug)
-    seen = updated = unknown = 0
-    try:
-        async with connected(ctx, account) as channel:
-            async for remote in channel.fetch_listings():
-                seen += 1
-                if seen % 50 == 0:
-                    ctx.heartbeat()
-                listing_id = known.get(remote.remote_id)
-                if listing_id is None:
-                    unknown += 1
-                    continue
-                with ctx.database.session() as session:
-                    listing = session.get(Listing, listing_id)
-                    if listing is not None:
-                        _store_remote_listing(session, listing, remote)
-                        updated += 1
-    except ChannelError as exc:
-        record_failure(ctx.database, exc, account_id=account.id, listing_id=None)
-        raise
-    return {"seen": seen, "updated": updated, "unknown": unknown}
+    """Pull the channel's listings and diff them against RIFF's (the sync engine: ``riff.sync.pull``)."""
+    from riff.sync.pull import run_pull
+
+    return await run_pull(ctx, slug)
 
 
 def _orders_since(ctx: Context, slug: str) -> dt.datetime:
@@ -342,6 +325,7 @@ async def handle_webhook(ctx: Context, slug: str) -> dict[str, Any]:
         if stored.handled_at is not None:
             return {"event_id": event_id, "skipped": "already handled"}
         event_account_id = stored.account_id
+        received_at = stored.received_at
         event = WebhookEvent(
             channel=stored.channel,
             topic=stored.topic,
@@ -364,9 +348,9 @@ async def handle_webhook(ctx: Context, slug: str) -> dict[str, Any]:
         if isinstance(fresh, RemoteOrder):
             service.record_remote_order(session, slug, fresh, source="webhook")
         elif isinstance(fresh, RemoteListing):
-            listing = ListingRepository(session).by_remote_id(slug, fresh.remote_id)
-            if listing is not None:
-                _store_remote_listing(session, listing, fresh)
+            from riff.sync.pull import apply_remote_listing  # the pull's rules, for one listing
+
+            apply_remote_listing(session, slug, fresh, received_at=received_at)
         handled = session.get(ChannelEvent, event_id)
         if handled is not None:
             handled.handled_at = utcnow()

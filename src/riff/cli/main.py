@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from riff.cli import catalog, channels, database, jobs, sandbox, server, users
+from riff.cli import sync as sync_cli
 from riff.cli.common import load_settings
+from riff.cli.vr import vr_app
 from riff.core.logging import configure_logging
 
 app = typer.Typer(name="riff", help="RIFF: one catalog, many marketplaces, sold once.", no_args_is_help=True)
@@ -27,8 +29,10 @@ app.add_typer(users.token_app, name="token", help="Manage API tokens.")
 app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(channels.channels_app, name="channels", help="Channel accounts (Reverb, eBay, ...).")
 app.add_typer(jobs.jobs_app, name="jobs", help="Inspect and manage background jobs.")
+app.add_typer(vr_app, name="vr", help="Vintage & Rare: cookies, brands, ID resolution.")
 jobs.register(app)
 server.register(app)
+sync_cli.register(app)  # riff sync CHANNEL, riff reconcile [CHANNEL]
 
 
 if __name__ == "__main__":

@@ -32,6 +32,10 @@ SANDBOX_ACCOUNT_NAME = "sandbox"
 AccountFactory = Callable[[RunningSandbox], tuple[dict[str, Any], dict[str, str]]]
 SANDBOX_ACCOUNTS: dict[str, AccountFactory] = {
     "reverb": lambda sb: ({"shipping_profile_id": "15655", "currency": "GBP"}, {"token": sb.token or ""}),
+    "discogs": lambda sb: (
+        {"username": "riff_records", "user_agent": "RIFF-Sandbox/0.1", "currency": "USD"},
+        {"token": sb.token or ""},
+    ),
     "shopify": lambda sb: (
         {"shop_domain": shopify_sandbox.DEFAULT_SHOP_DOMAIN, "currency": "GBP"},
         {"token": sb.token or "", "client_secret": shopify_sandbox.DEFAULT_CLIENT_SECRET},

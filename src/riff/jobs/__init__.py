@@ -39,7 +39,7 @@ from riff.jobs.registry import (
     job_handler,
     on_worker_shutdown,
 )
-from riff.jobs.scheduler import Scheduler
+from riff.jobs.scheduler import Scheduler, add_default_schedule
 from riff.jobs.service import (
     cancel_job,
     enqueue,
@@ -75,6 +75,7 @@ __all__ = [
     "RetryableJobError",
     "Scheduler",
     "Worker",
+    "add_default_schedule",
     "cancel_job",
     "classify",
     "enqueue",

@@ -16,6 +16,10 @@ from riff.jobs.consts import MAX_COALESCE_KEY_CHARS, MAX_KIND_CHARS, JobStatus
 BigIntId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 _QUEUED = sa.text("status = 'queued'")
+_RUNNING = sa.text("status = 'in_progress'")
+_FINISHED = sa.text("finished_at IS NOT NULL")
+# The predicate of the coalescing index; ON CONFLICT must name it to infer that index.
+COALESCING = sa.text("status = 'queued' AND coalesce_key IS NOT NULL")
 
 
 class Job(Base):
@@ -26,6 +30,9 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
+    # Indexes are few and mostly partial, on purpose: this is a high-churn queue table. The only index that
+    # covers queued rows is the claim order, so PostgreSQL always claims with an ordered index scan (which
+    # also marks dead index entries as it passes) instead of bitmap-scanning a status index.
     __table_args__ = (
         # At most one *queued* job per coalesce key: ten quick edits of a product cost one marketplace call.
         # Enqueue uses INSERT ... ON CONFLICT DO NOTHING against this index, so racing processes cannot
@@ -34,10 +41,10 @@ class Job(Base):
             "uq_jobs_coalesce_key_queued",
             "coalesce_key",
             unique=True,
-            sqlite_where=_QUEUED,
-            postgresql_where=_QUEUED,
+            sqlite_where=COALESCING,
+            postgresql_where=COALESCING,
         ),
-        # The claim query's order, over queued rows only.
+        # The claim order, over queued rows only.
         sa.Index(
             "ix_jobs_queued_order",
             "priority",
@@ -46,10 +53,19 @@ class Job(Base):
             sqlite_where=_QUEUED,
             postgresql_where=_QUEUED,
         ),
-        sa.Index("ix_jobs_status_channel", "status", "channel"),
-        sa.Index("ix_jobs_status_lease_expires_at", "status", "lease_expires_at"),
-        sa.Index("ix_jobs_status_finished_at", "status", "finished_at"),
-        sa.Index("ix_jobs_kind", "kind"),
+        # Running jobs: per-channel caps, lease renewal and the expired-lease sweep.
+        sa.Index("ix_jobs_running_channel", "channel", sqlite_where=_RUNNING, postgresql_where=_RUNNING),
+        sa.Index(
+            "ix_jobs_running_lease", "lease_expires_at", sqlite_where=_RUNNING, postgresql_where=_RUNNING
+        ),
+        # Finished jobs: pruning and "failed in the last hour".
+        sa.Index(
+            "ix_jobs_finished",
+            "status",
+            "finished_at",
+            sqlite_where=_FINISHED,
+            postgresql_where=_FINISHED,
+        ),
         sa.Index("ix_jobs_product_id", "product_id"),
         sa.Index("ix_jobs_listing_id", "listing_id"),
     )

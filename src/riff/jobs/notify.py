@@ -27,7 +27,7 @@ log = get_logger(__name__)
 
 _ENQUEUED_FLAG = "riff_jobs_enqueued"
 _PG_NOTIFIED_FLAG = "riff_jobs_pg_notified"
-SQLITE_WATCH_INTERVAL_SECONDS = 0.005
+SQLITE_WATCH_INTERVAL_SECONDS = 0.01
 LISTEN_RECONNECT_SECONDS = 2.0
 
 _wake_events: weakref.WeakSet[threading.Event] = weakref.WeakSet()

@@ -39,6 +39,8 @@ REDIS_KEY_PREFIX = "riff:ratelimit:"
 # Epoch seconds are ~1.8e9, so sums of intervals pick up rounding noise of ~1e-7 s; below a microsecond
 # a wait is noise.
 FLOAT_SLACK_SECONDS = 1e-6
+# For buckets nobody configured: generous for any marketplace API, and it lets penalize() work everywhere.
+DEFAULT_LIMIT = RateLimitConfig(rate=10.0, burst=10.0)
 
 
 @dataclasses.dataclass
@@ -159,7 +161,8 @@ class RedisBackend:
 
 
 class RateLimiter:
-    """Shared per-channel rate limits. Channels without a configured limit are not limited."""
+    """Shared per-channel rate limits. A bucket without a configured limit gets ``DEFAULT_LIMIT`` (so a 429
+    from a channel nobody configured still slows it down)."""
 
     def __init__(
         self,
@@ -176,8 +179,6 @@ class RateLimiter:
         """Wait until ``channel`` allows ``cost`` more units; returns the seconds waited. Raises
         ``RateLimitWaitTooLong`` (retryable, with ``retry_after``) instead of waiting longer than
         ``max_wait_seconds``; a job raising it is simply rescheduled."""
-        if channel not in self.limits:
-            return 0.0
         if self.backend.blocking:
             wait = await asyncio.to_thread(self.reserve, channel, cost)
         else:
@@ -195,9 +196,7 @@ class RateLimiter:
 
     def reserve(self, channel: str, cost: float = 1.0) -> float:
         """Book ``cost`` units now and return how long the caller must wait before using them."""
-        limit = self.limits.get(channel)
-        if limit is None:
-            return 0.0
+        limit = self.limits.get(channel, DEFAULT_LIMIT)
         now = utcnow().timestamp()
         max_wait = self.max_wait_seconds
 
@@ -220,7 +219,7 @@ class RateLimiter:
 
     def penalize(self, channel: str, retry_after_seconds: float) -> None:
         """A 429 on ``channel``: nobody (in any process) calls it again before ``retry_after_seconds``."""
-        limit = self.limits.get(channel) or RateLimitConfig(rate=1.0, burst=1.0)
+        limit = self.limits.get(channel, DEFAULT_LIMIT)
         now = utcnow().timestamp()
 
         def change(tat: float) -> tuple[float, None]:

@@ -17,13 +17,17 @@ from riff.core.db import is_postgres
 from riff.core.models import JSONType, UTCDateTime
 from riff.core.repository import RepositoryBase
 from riff.jobs.consts import JobStatus
-from riff.jobs.models import Job, RateLimitBucket, SchedulerRun
+from riff.jobs.models import COALESCING, Job, RateLimitBucket, SchedulerRun
 
 QUEUED = JobStatus.QUEUED.value
 IN_PROGRESS = JobStatus.IN_PROGRESS.value
 # Namespace of the transaction-scoped advisory locks that serialise claims on capped channels ("RIFF").
 ADVISORY_LOCK_NAMESPACE = 0x52494646
 _NO_SYNC = {"synchronize_session": False}
+# Status tests as literals, not bound parameters: SQLite (always) and PostgreSQL (generic prepared plans)
+# only use a partial index when the query repeats its predicate's constant.
+_STATUS_QUEUED = sa.text(f"jobs.status = '{QUEUED}'")
+_STATUS_RUNNING = sa.text(f"jobs.status = '{IN_PROGRESS}'")
 
 
 def _insert(session: Session) -> Any:
@@ -79,7 +83,7 @@ class JobRepository(RepositoryBase[Job]):
         statement = (
             _insert(self.session)(Job)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=[Job.coalesce_key], index_where=Job.status == QUEUED)
+            .on_conflict_do_nothing(index_elements=[Job.coalesce_key], index_where=COALESCING)
             .returning(Job)
         )
         return self.session.scalars(statement).one_or_none()
@@ -97,7 +101,7 @@ class JobRepository(RepositoryBase[Job]):
         the earlier run_after; the newest payload wins. None if that job has started meanwhile."""
         statement = (
             sa.update(Job)
-            .where(Job.coalesce_key == coalesce_key, Job.status == QUEUED)
+            .where(Job.coalesce_key == coalesce_key, _STATUS_QUEUED)
             .values(
                 priority=sa.case((Job.priority > priority, priority), else_=Job.priority),
                 run_after=sa.case((Job.run_after > run_after, run_after), else_=Job.run_after),
@@ -110,7 +114,7 @@ class JobRepository(RepositoryBase[Job]):
 
     def queued_id_for_key(self, coalesce_key: str) -> int | None:
         return self.session.execute(
-            sa.select(Job.id).where(Job.coalesce_key == coalesce_key, Job.status == QUEUED)
+            sa.select(Job.id).where(Job.coalesce_key == coalesce_key, _STATUS_QUEUED)
         ).scalar_one_or_none()
 
     # ---- claim ---------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ class JobRepository(RepositoryBase[Job]):
             return {}
         rows = self.session.execute(
             sa.select(Job.channel, sa.func.count())
-            .where(Job.status == IN_PROGRESS, Job.channel.in_(channels), Job.lease_expires_at > now)
+            .where(_STATUS_RUNNING, Job.channel.in_(channels), Job.lease_expires_at > now)
             .group_by(Job.channel)
         )
         return {str(channel): int(count) for channel, count in rows}
@@ -173,13 +177,13 @@ class JobRepository(RepositoryBase[Job]):
         return sorted(jobs, key=lambda job: (job.priority, job.run_after, job.id))
 
     def has_runnable(self, kinds: Iterable[str] | None, now: dt.datetime) -> bool:
-        statement = sa.select(Job.id).where(Job.status == QUEUED, Job.run_after <= now).limit(1)
+        statement = sa.select(Job.id).where(_STATUS_QUEUED, Job.run_after <= now).limit(1)
         if kinds is not None:
             statement = statement.where(Job.kind.in_(list(kinds)))
         return self.session.execute(statement).first() is not None
 
     def next_run_after(self, kinds: Iterable[str] | None, after: dt.datetime) -> dt.datetime | None:
-        statement = sa.select(sa.func.min(Job.run_after)).where(Job.status == QUEUED, Job.run_after > after)
+        statement = sa.select(sa.func.min(Job.run_after)).where(_STATUS_QUEUED, Job.run_after > after)
         if kinds is not None:
             statement = statement.where(Job.kind.in_(list(kinds)))
         value = self.session.execute(statement).scalar_one_or_none()
@@ -197,7 +201,7 @@ class JobRepository(RepositoryBase[Job]):
             return 0
         result = self.session.execute(
             sa.update(Job)
-            .where(Job.id.in_(list(ids)), Job.status == IN_PROGRESS, Job.lease_owner == owner)
+            .where(Job.id.in_(list(ids)), _STATUS_RUNNING, Job.lease_owner == owner)
             .values(lease_expires_at=lease_until, heartbeat_at=now),
             execution_options=_NO_SYNC,
         )
@@ -206,7 +210,7 @@ class JobRepository(RepositoryBase[Job]):
     def expired_leases(self, now: dt.datetime, limit: int = 100) -> list[Job]:
         statement = (
             sa.select(Job)
-            .where(Job.status == IN_PROGRESS, Job.lease_expires_at < now)
+            .where(_STATUS_RUNNING, Job.lease_expires_at < now)
             .order_by(Job.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -214,14 +218,12 @@ class JobRepository(RepositoryBase[Job]):
         return list(self.session.scalars(statement))
 
     def held_by(self, owner: str) -> list[Job]:
-        return list(
-            self.session.scalars(sa.select(Job).where(Job.status == IN_PROGRESS, Job.lease_owner == owner))
-        )
+        return list(self.session.scalars(sa.select(Job).where(_STATUS_RUNNING, Job.lease_owner == owner)))
 
     # ---- finishing an attempt (fenced: only the current lease holder's attempt may finish it) --------
 
     def finish_attempt(self, job_id: int, *, owner: str | None, attempt: int, values: dict[str, Any]) -> bool:
-        conditions = [Job.id == job_id, Job.status == IN_PROGRESS, Job.attempts == attempt]
+        conditions: list[Any] = [Job.id == job_id, _STATUS_RUNNING, Job.attempts == attempt]
         if owner is not None:
             conditions.append(Job.lease_owner == owner)
         result = self.session.execute(
@@ -297,9 +299,12 @@ class JobRepository(RepositoryBase[Job]):
 
     def oldest_runnable_queued(self, now: dt.datetime) -> dt.datetime | None:
         value = self.session.execute(
-            sa.select(sa.func.min(Job.run_after)).where(Job.status == QUEUED, Job.run_after <= now)
+            sa.select(sa.func.min(Job.run_after)).where(_STATUS_QUEUED, Job.run_after <= now)
         ).scalar_one_or_none()
         return None if value is None else _as_utc(value)
+
+    def count_expired_leases(self, now: dt.datetime) -> int:
+        return self.count_where(_STATUS_RUNNING, Job.lease_expires_at < now)
 
     def count_where(self, *conditions: Any) -> int:
         return int(

@@ -14,14 +14,16 @@ import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 from croniter import croniter
 
 from riff.core.clock import utcnow
 from riff.core.db import Database
 from riff.core.logging import get_logger
-from riff.jobs import registry, service
+from riff.jobs import consts, registry, service
 from riff.jobs.config import JobsSettings, ScheduleConfig, get_jobs_settings
+from riff.jobs.consts import Priority
 from riff.jobs.repository import SchedulerRunRepository
 
 log = get_logger(__name__)
@@ -41,6 +43,24 @@ class ScheduleInfo:
     next_fire_at: dt.datetime
     last_job_id: int | None
     handler_registered: bool
+
+
+def add_default_schedule(
+    name: str,
+    *,
+    cron: str,
+    kind: str,
+    channel: str | None = None,
+    priority: int = int(Priority.LOW),
+    payload: dict[str, Any] | None = None,
+    replace: bool = False,
+) -> None:
+    """Contribute a default schedule from a package's ``tasks`` module (imported by every worker before its
+    scheduler starts). ``RIFF_JOBS_SCHEDULES`` still overrides or disables it by ``name``. An existing
+    default of the same name is kept unless ``replace``."""
+    config = ScheduleConfig(cron=cron, kind=kind, channel=channel, priority=priority, payload=payload or {})
+    if replace or name not in consts.DEFAULT_SCHEDULES:
+        consts.DEFAULT_SCHEDULES[name] = config.model_dump(exclude={"enabled"})
 
 
 def latest_fire_time(cron: str, now: dt.datetime) -> dt.datetime:

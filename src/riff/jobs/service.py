@@ -510,9 +510,7 @@ def queue_stats(session: Session) -> QueueStats:
             Job.status == JobStatus.FAILED.value, Job.finished_at >= hour_ago
         ),
         errors_last_hour=repository.count_where(Job.last_error_at >= hour_ago),
-        expired_leases=repository.count_where(
-            Job.status == JobStatus.IN_PROGRESS.value, Job.lease_expires_at < now
-        ),
+        expired_leases=repository.count_expired_leases(now),
     )
 
 

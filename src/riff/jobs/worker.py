@@ -79,9 +79,9 @@ class Worker:
         self.jobs_settings = jobs_settings or get_jobs_settings()
         # The worker's own bookkeeping (claims, outcomes, leases) may use a separate pool; handlers and the
         # rest of the process keep ``database``.
-        self._books = _bookkeeping_database(database, self.jobs_settings)
         if import_handlers:
             registry.import_handler_modules(self.jobs_settings.import_modules)
+        self._books = _bookkeeping_database(database, self.jobs_settings)
         self.concurrency = max(1, concurrency or self.settings.worker_concurrency)
         self._kinds = frozenset(kinds) if kinds is not None else None
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -94,6 +94,7 @@ class Worker:
         self._keeper_stop = threading.Event()
         self._running: dict[int, _Running] = {}
         self._running_lock = threading.Lock()
+        self._overdue_reported: set[tuple[int, int]] = set()
         self._queue: queue.Queue[ClaimedJob | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._finished = threading.Event()
@@ -315,7 +316,9 @@ class Worker:
             overdue = [running.job for running in self._running.values() if running.deadline <= now]
         for job in overdue:
             # A sync handler cannot be interrupted; letting its lease lapse hands the job to another attempt.
-            self.log.error("jobs.job.timeout_overrun", job_id=job.id, kind=job.kind, attempt=job.attempts)
+            if (job.id, job.attempts) not in self._overdue_reported:
+                self._overdue_reported.add((job.id, job.attempts))
+                self.log.error("jobs.job.timeout_overrun", job_id=job.id, kind=job.kind, attempt=job.attempts)
         if not alive:
             return
         try:

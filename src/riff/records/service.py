@@ -284,10 +284,14 @@ def set_record(
     reference: str | None = None,
     derive_title: bool = True,
     checked_at: dt.datetime | None = None,
+    came_from_listing: int | None = None,
 ) -> list[str]:
     """Merge record ``fields`` into the product's record (creating it when the product has none) and
     apply ``product_changes`` (API names: price, status, quantity, ...) together with what the record
-    implies for the product (title, condition, year, category attributes). Returns what changed."""
+    implies for the product (title, condition, year, category attributes). Returns what changed.
+
+    The change is pushed to the product's other channels as every product change is; ``came_from_listing``
+    names the listing the change was read from (a Discogs sync), which already shows it and gets no echo."""
     repository = RecordRepository(session)
     record = repository.get(product.id)
     before = current_fields(record) if record is not None else {}
@@ -315,9 +319,20 @@ def set_record(
     if any((product.attributes or {}).get(k) != v for k, v in attributes.items()):
         sent["attributes"] = attributes
     prepared = catalog_service.prepare_changes(session, product, sent)
-    changed = catalog_service.write_changes(
-        session, product, prepared, actor=actor, reason=reason, reference=reference
-    )
+    if came_from_listing is None:
+        changed = catalog_service.write_changes(
+            session, product, prepared, actor=actor, reason=reason, reference=reference
+        )
+    else:
+        changed = write_pulled_changes(
+            session,
+            product,
+            prepared,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            listing_id=came_from_listing,
+        )
 
     if record is None:
         record = Record(product_id=product.id, **values)
@@ -333,6 +348,41 @@ def set_record(
     if changed_record:
         log.info("records.record.update.ok", sku=product.sku, fields=changed_record, actor=actor)
     return [*changed, *(f"record.{name}" for name in changed_record)]
+
+
+def write_pulled_changes(
+    session: Session,
+    product: Product,
+    prepared: catalog_service.PreparedChanges,
+    *,
+    actor: str,
+    reason: MovementReason,
+    reference: str | None,
+    listing_id: int,
+) -> list[str]:
+    """``catalog.service.write_changes`` for a change read from a channel's listing: the other channels get
+    it (``riff.sync.push``), the listing it came from does not (as ``riff.sync.pull`` does)."""
+    from riff.sync import push  # late, as the catalog does: riff.sync builds on the catalog
+
+    for name, value in prepared.values.items():
+        setattr(product, name, value)
+    session.flush()
+    if prepared.quantity is not None:
+        catalog_service.set_quantity(
+            session,
+            product,
+            prepared.quantity,
+            reason,
+            actor,
+            reference,
+            expected_version=product.version,
+            sync=False,
+        )
+    changed = prepared.changed
+    if changed:
+        log.info("catalog.product.update.success", sku=product.sku, fields=changed, actor=actor)
+        push.product_changed(session, product, changed, actor=actor, exclude_listing_ids={listing_id})
+    return changed
 
 
 def update_record(session: Session, product: Product, changes: RecordUpdate, *, actor: str) -> list[str]:

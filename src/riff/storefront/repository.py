@@ -74,7 +74,15 @@ class StorefrontRepository:
                 sa.select(sa.func.count(Record.product_id)).scalar_subquery(),
             )
         ).one()
-        return FeedVersion(*[_aware(v) if not isinstance(v, int) else v for v in row])
+        products_updated, products, listings_updated, listings, records_updated, records = row
+        return FeedVersion(
+            products_updated=_aware(products_updated),
+            products=int(products),
+            listings_updated=_aware(listings_updated),
+            listings=int(listings),
+            records_updated=_aware(records_updated),
+            records=int(records),
+        )
 
     def _conditions(self, filters: FeedFilters) -> list[sa.ColumnElement[bool]]:
         conditions: list[sa.ColumnElement[bool]] = list(VISIBLE)
@@ -98,7 +106,9 @@ class StorefrontRepository:
             .outerjoin(Record, Record.product_id == Product.id)
             .where(*self._conditions(filters))
         )
-        total = int(self.session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one())
+        total = int(
+            self.session.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+        )
         ids = list(
             self.session.execute(
                 base.order_by(LISTED_AT.desc(), Product.id.desc()).limit(limit).offset(offset)
@@ -109,7 +119,9 @@ class StorefrontRepository:
     def products(self, ids: Sequence[int]) -> list[Product]:
         if not ids:
             return []
-        found = {p.id: p for p in self.session.execute(sa.select(Product).where(Product.id.in_(ids))).scalars()}
+        found = {
+            p.id: p for p in self.session.execute(sa.select(Product).where(Product.id.in_(ids))).scalars()
+        }
         return [found[i] for i in ids if i in found]
 
     def visible_product(self, product_id: int) -> Product | None:
@@ -117,7 +129,9 @@ class StorefrontRepository:
         return self.session.execute(statement).scalar_one_or_none()
 
     def product_for_listing(self, channel: str, remote_id: str) -> int | None:
-        statement = sa.select(Listing.product_id).where(Listing.channel == channel, Listing.remote_id == remote_id)
+        statement = sa.select(Listing.product_id).where(
+            Listing.channel == channel, Listing.remote_id == remote_id
+        )
         return self.session.execute(statement).scalar_one_or_none()
 
     def records(self, ids: Sequence[int]) -> dict[int, Record]:
@@ -161,7 +175,8 @@ class StorefrontRepository:
             .order_by(ProductImage.product_id, ProductImage.position)
         )
         for product_id, url in self.session.execute(statement):
-            found.setdefault(product_id, []).append(url)
+            if url:
+                found.setdefault(product_id, []).append(url)
         return found
 
     def counts_by_channel(self) -> dict[str, int]:

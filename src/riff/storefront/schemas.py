@@ -47,7 +47,9 @@ class RecordInfo(_Public):
 
 class Item(_Public):
     id: str = Field(description='"riff-<n>": stable for the item; /api/data/{id} accepts it')
-    listing_id: str | None = Field(None, description="The Discogs listing id, when listed there (the old feed's id)")
+    listing_id: str | None = Field(
+        None, description="The Discogs listing id, when listed there (the old feed's id)"
+    )
     title: str
     description: str
     price: Price

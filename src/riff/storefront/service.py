@@ -88,15 +88,21 @@ def items(session: Session, products: Sequence[Product]) -> list[Item]:
                 price=Price(value=f"{product.base_price:.2f}", currency=product.currency),
                 condition=str(product.condition),
                 quantity=product.quantity,
-                category=Category(slug=product.category.slug, name=product.category.name) if product.category else None,
+                category=Category(slug=product.category.slug, name=product.category.name)
+                if product.category
+                else None,
                 brand=product.brand,
                 model=product.model,
                 year=product.year,
                 decade=product.decade,
                 finish=product.finish,
                 images=pictures,
-                listed_at=(record.listed_at if record is not None and record.listed_at else product.created_at),
-                updated_at=max(product.updated_at, record.updated_at) if record is not None else product.updated_at,
+                listed_at=(
+                    record.listed_at if record is not None and record.listed_at else product.created_at
+                ),
+                updated_at=max(product.updated_at, record.updated_at)
+                if record is not None
+                else product.updated_at,
                 channels=[
                     ChannelLink(channel=listing.channel, url=listing.remote_url)
                     for listing in listings.get(product.id, [])

@@ -90,12 +90,8 @@ class UnmatchedListing(Base):
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     best_product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="SET NULL"))
     best_score: Mapped[float | None] = mapped_column(sa.Float)
-    status: Mapped[UnmatchedStatus] = mapped_column(
-        str_enum(UnmatchedStatus), default=UnmatchedStatus.OPEN
-    )
-    resolved_product_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("products.id", ondelete="SET NULL")
-    )
+    status: Mapped[UnmatchedStatus] = mapped_column(str_enum(UnmatchedStatus), default=UnmatchedStatus.OPEN)
+    resolved_product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="SET NULL"))
     resolved_by: Mapped[str | None] = mapped_column(sa.String(120))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jinja2
@@ -40,9 +40,12 @@ STATE_KINDS = {
 
 
 def money(amount: Decimal | float | int | None, currency: str | None = "GBP") -> str:
-    if amount is None:
+    if amount is None or isinstance(amount, jinja2.Undefined) or amount == "":
         return "—"
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return str(amount)
     symbol = CURRENCY_SYMBOLS.get(currency or "")
     text = f"{value:,.2f}"
     return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()

@@ -78,7 +78,9 @@ class UiRepository:
     def listing_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         rows = self.session.execute(
-            sa.select(Listing.channel, Listing.state, sa.func.count()).group_by(Listing.channel, Listing.state)
+            sa.select(Listing.channel, Listing.state, sa.func.count()).group_by(
+                Listing.channel, Listing.state
+            )
         )
         for channel, state, count in rows:
             counts.setdefault(channel, {})[str(getattr(state, "value", state))] = int(count)
@@ -177,7 +179,9 @@ class UiRepository:
         ids = sorted({pid for pid in product_ids if pid is not None})
         if not ids:
             return {}
-        rows = self.session.execute(sa.select(Product.id, Product.sku, Product.title).where(Product.id.in_(ids)))
+        rows = self.session.execute(
+            sa.select(Product.id, Product.sku, Product.title).where(Product.id.in_(ids))
+        )
         return {pid: (sku, title) for pid, sku, title in rows}
 
     # ---- sync centre ----------------------------------------------------------------------------

@@ -37,9 +37,7 @@ def dashboard_data(session: Session) -> dict[str, Any]:
     channels = sorted({a.channel for a in accounts} | set(listing_counts))
     latencies = repository.delist_latencies(now - LATENCY_WINDOW)
     attention = [a for a in accounts if a.status == AccountStatus.NEEDS_ATTENTION]
-    failing = sorted(
-        {a.channel for a in attention} | {c for c, n in failed_jobs.items() if n and c != "-"}
-    )
+    failing = sorted({a.channel for a in attention} | {c for c, n in failed_jobs.items() if n and c != "-"})
     return {
         "now": now,
         "stock": repository.stock_summary(),

@@ -71,7 +71,13 @@ def inventory_context(session: Session, request: Request) -> dict[str, Any]:
     try:
         filters = catalog_queries.parse_filters(
             session,
-            **{key: params.get(key) for key in FILTER_KEYS},
+            q=params.get("q"),
+            status=params.get("status"),
+            brand=params.get("brand"),
+            category=params.get("category"),
+            channel=params.get("channel"),
+            listing_state=params.get("listing_state"),
+            sort=params.get("sort"),
             limit=DEFAULT_PAGE_LIMIT,
             offset=(number - 1) * DEFAULT_PAGE_LIMIT,
         )
@@ -156,7 +162,11 @@ def _bulk_fields(request: Request, user: Any, ids: list[int], action: str, raw_v
             pushed = set(item.changed) - {"status"}
             if pushed:
                 images.push_to_live_listings(session, by_sku[item.sku].id, pushed)
-    flash(request, f"Updated {result.updated} product(s); {result.unchanged} already had that {action}.", "success")
+    flash(
+        request,
+        f"Updated {result.updated} product(s); {result.unchanged} already had that {action}.",
+        "success",
+    )
 
 
 def _bulk_listings(request: Request, ids: list[int], action: str, chosen: list[str]) -> None:

@@ -20,9 +20,15 @@ ORDERS_PAGE_SIZE = 50
 
 
 @router.get("/orders", response_class=HTMLResponse)
-def orders(request: Request, session: ReadSession, _user: CurrentUser, page: str | None = None) -> HTMLResponse:
+def orders(
+    request: Request, session: ReadSession, _user: CurrentUser, page: str | None = None
+) -> HTMLResponse:
     repository = UiRepository(session)
-    current = Page(number=page_number(page), size=ORDERS_PAGE_SIZE, total=repository.count_events(kinds=[ORDER_EVENT_KIND]))
+    current = Page(
+        number=page_number(page),
+        size=ORDERS_PAGE_SIZE,
+        total=repository.count_events(kinds=[ORDER_EVENT_KIND]),
+    )
     events = repository.order_events(current.size, current.offset)
     return render(
         request,

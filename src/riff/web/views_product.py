@@ -28,12 +28,12 @@ from riff.catalog.image_endpoints import public_base_url
 from riff.catalog.models import Condition, Product, ProductStatus
 from riff.catalog.schemas import ProductCreate, ProductUpdate
 from riff.channels import service as channels
-from riff.channels.models import Listing, ListingState
+from riff.channels.models import ListingState
 from riff.core.deps import ReadSession, get_database
 from riff.core.errors import NotFound, RiffError, ValidationFailed, VersionConflict
 from riff.core.logging import get_logger
 from riff.jobs import service as jobs
-from riff.web.common import REFRESH_PROGRESS_SECONDS, can_write, enabled_accounts, error_page
+from riff.web.common import REFRESH_PROGRESS_SECONDS, enabled_accounts, error_page
 from riff.web.repository import UiRepository
 from riff.web.templating import flash, redirect, render
 
@@ -88,13 +88,18 @@ def _product_values(product: Product) -> dict[str, Any]:
         "status": product.status.value,
         "category": product.category.slug if product.category else "",
         "is_stocked_item": product.is_stocked_item,
-        "attributes": {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in (product.attributes or {}).items()},
+        "attributes": {
+            k: ("true" if v is True else "false" if v is False else str(v))
+            for k, v in (product.attributes or {}).items()
+        },
         "version": product.version,
     }
 
 
 def _form_values(form: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in (*TEXT_FIELDS, *NUMBER_FIELDS, *CHOICE_FIELDS)}
+    values: dict[str, Any] = {
+        name: str(form.get(name) or "").strip() for name in (*TEXT_FIELDS, *NUMBER_FIELDS, *CHOICE_FIELDS)
+    }
     values["description"] = str(form.get("description") or "")  # keep the author's spacing
     values["notes"] = str(form.get("notes") or "")
     values["is_stocked_item"] = form.get("is_stocked_item") in ("on", "true", "1")
@@ -112,7 +117,9 @@ def _schema(session: Session, category_slug: str | None) -> AttributeSchema:
     return index.schema_for(category)
 
 
-def _typed_attributes(values: Mapping[str, str], schema: AttributeSchema, errors: dict[str, str]) -> dict[str, Any]:
+def _typed_attributes(
+    values: Mapping[str, str], schema: AttributeSchema, errors: dict[str, str]
+) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for name in schema:
         try:
@@ -168,12 +175,12 @@ def _form_context(session: Session, values: dict[str, Any], errors: dict[str, st
 def listings_context(session: Session, product: Product) -> dict[str, Any]:
     accounts = enabled_accounts(session)
     listings = {listing.channel: listing for listing in channels.list_product_listings(session, product.id)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for channel in dict.fromkeys([*(a.channel for a in accounts), *listings]):
         account = next((a for a in accounts if a.channel == channel), None)
         rows.append({"channel": channel, "account": account, "listing": listings.get(channel)})
     active_jobs = UiRepository(session).active_job_count_for_product(product.id)
-    pending = any(row["listing"] is not None and row["listing"].state in ACTIVE_LISTING_STATES for row in rows)
+    pending = any(listing.state in ACTIVE_LISTING_STATES for listing in listings.values())
     return {
         "product": product,
         "listing_rows": rows,
@@ -185,7 +192,11 @@ def listings_context(session: Session, product: Product) -> dict[str, Any]:
 
 
 def images_context(session: Session, product: Product) -> dict[str, Any]:
-    return {"product": product, "images": images.list_images(session, product.id), "max_images": images.MAX_IMAGES_PER_PRODUCT}
+    return {
+        "product": product,
+        "images": images.list_images(session, product.id),
+        "max_images": images.MAX_IMAGES_PER_PRODUCT,
+    }
 
 
 def _history_context(session: Session, product: Product) -> dict[str, Any]:
@@ -377,18 +388,30 @@ async def save_product(request: Request, product_id: int, user: Writer) -> Respo
 @router.get("/products/{product_id}/attributes", response_class=HTMLResponse)
 @router.get("/products/new/attributes", response_class=HTMLResponse)
 def attribute_fields(
-    request: Request, session: ReadSession, _user: CurrentUser, product_id: int | None = None, category: str = ""
+    request: Request,
+    session: ReadSession,
+    _user: CurrentUser,
+    product_id: int | None = None,
+    category: str = "",
 ) -> HTMLResponse:
     """The category's attribute inputs, swapped in when the category select changes."""
     current: dict[str, Any] = {}
     if product_id is not None:
         product = session.get(Product, product_id)
         current = _product_values(product)["attributes"] if product else {}
-    given = {k[len(ATTRIBUTE_PREFIX) :]: v for k, v in request.query_params.items() if k.startswith(ATTRIBUTE_PREFIX)}
+    given = {
+        k[len(ATTRIBUTE_PREFIX) :]: v
+        for k, v in request.query_params.items()
+        if k.startswith(ATTRIBUTE_PREFIX)
+    }
     return render(
         request,
         "products/partials/attributes.html",
-        {"attribute_schema": _schema(session, category), "values": {"attributes": {**current, **given}}, "errors": {}},
+        {
+            "attribute_schema": _schema(session, category),
+            "values": {"attributes": {**current, **given}},
+            "errors": {},
+        },
     )
 
 
@@ -401,7 +424,9 @@ def _listings_panel(request: Request, session: Session, product_id: int) -> HTML
 
 
 @router.get("/products/{product_id}/listings", response_class=HTMLResponse)
-def listings_panel(request: Request, product_id: int, session: ReadSession, _user: CurrentUser) -> HTMLResponse:
+def listings_panel(
+    request: Request, product_id: int, session: ReadSession, _user: CurrentUser
+) -> HTMLResponse:
     return _listings_panel(request, session, product_id)
 
 
@@ -419,7 +444,13 @@ def listing_action(request: Request, product_id: int, channel: str, action: str,
                 channels.end_product_listing(session, product, channel)
         verb = "Publishing on" if action == "publish" else "Ending the listing on"
         flash(request, f"{verb} {channel}…", "info")
-        log.info("web.listing.action.requested", product_id=product_id, channel=channel, action=action, actor=user.username)
+        log.info(
+            "web.listing.action.requested",
+            product_id=product_id,
+            channel=channel,
+            action=action,
+            actor=user.username,
+        )
     except RiffError as exc:
         flash(request, f"{channel}: {exc.message}", "error")
     with database.read_session() as session:
@@ -431,7 +462,9 @@ def listing_action(request: Request, product_id: int, channel: str, action: str,
 
 def _images_panel(request: Request, session: Session, product_id: int) -> HTMLResponse:
     product = catalog.get_product(session, product_id)
-    return render(request, "products/partials/images.html", {**images_context(session, product), "user_can_write": True})
+    return render(
+        request, "products/partials/images.html", {**images_context(session, product), "user_can_write": True}
+    )
 
 
 @router.get("/products/{product_id}/images", response_class=HTMLResponse)
@@ -501,10 +534,3 @@ def delete_image(request: Request, product_id: int, image_id: int, _user: Writer
         flash(request, exc.message, "error")
     with database.read_session() as session:
         return _images_panel(request, session, product_id)
-
-
-def can_edit(user: User | None) -> bool:
-    return can_write(user)
-
-
-__all__ = ["Listing", "router"]

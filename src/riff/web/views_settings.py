@@ -147,7 +147,12 @@ def account_fields(request: Request, _user: Owner, channel: str = "") -> HTMLRes
     return render(
         request,
         "settings/partials/account_fields.html",
-        {"fields": forms.get(channel, {"config": [], "secrets": []}), "config": {}, "secret_keys": [], "prefix": "new"},
+        {
+            "fields": forms.get(channel, {"config": [], "secrets": []}),
+            "config": {},
+            "secret_keys": [],
+            "prefix": "new",
+        },
     )
 
 
@@ -289,7 +294,9 @@ async def create_token(request: Request, user: CurrentUser) -> Response:
         with get_database(request).session() as session:
             owner = auth.get_user(session, user.id)
             expires = auth.token_expiry(int(days_text)) if days_text.isdigit() else None
-            _, plaintext = auth.create_api_token(session, owner, name=str(form.get("name") or ""), expires_at=expires)
+            _, plaintext = auth.create_api_token(
+                session, owner, name=str(form.get("name") or ""), expires_at=expires
+            )
         log.info("web.settings.token.created", actor=user.username)
     except RiffError as exc:
         flash(request, f"Token not created: {exc.message}", "error")

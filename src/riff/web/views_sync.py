@@ -57,7 +57,9 @@ def status_context(request: Request, session: Session) -> dict[str, Any]:
     schedules = _schedules(request)
     rows = []
     for slug in slugs:
-        account = next((a for a in accounts if a.channel == slug), None) or next(a for a in all_accounts if a.channel == slug)
+        account = next((a for a in accounts if a.channel == slug), None) or next(
+            a for a in all_accounts if a.channel == slug
+        )
         running = [active[k] for k in (f"{slug}.{kind}" for kind in PULL_KINDS) if k in active]
         done = [finished[k] for k in (f"{slug}.{kind}" for kind in PULL_KINDS) if k in finished]
         last_job = max(done, key=lambda j: j.id) if done else None
@@ -73,7 +75,11 @@ def status_context(request: Request, session: Session) -> dict[str, Any]:
                 "schedule": schedules.get(slug),
             }
         )
-    return {"rows": rows, "refresh_seconds": REFRESH_SYNC_STATUS_SECONDS, "progress_seconds": REFRESH_PROGRESS_SECONDS}
+    return {
+        "rows": rows,
+        "refresh_seconds": REFRESH_SYNC_STATUS_SECONDS,
+        "progress_seconds": REFRESH_PROGRESS_SECONDS,
+    }
 
 
 @router.get("/sync", response_class=HTMLResponse)
@@ -117,4 +123,6 @@ def job_progress(request: Request, job_id: int, session: ReadSession, _user: Cur
         job = jobs.get_job(session, job_id)
     except JobNotFound as exc:
         return error_page(request, exc)
-    return render(request, "sync/partials/job_progress.html", {"job": job, "progress_seconds": REFRESH_PROGRESS_SECONDS})
+    return render(
+        request, "sync/partials/job_progress.html", {"job": job, "progress_seconds": REFRESH_PROGRESS_SECONDS}
+    )

@@ -198,6 +198,9 @@ class DiscogsSandbox(SandboxPlatform):
 
     def _image(self, name: str) -> Response:
         # R-<release id>-<size>.svg: a plain cover with the release's artist and title.
+        if name.startswith("avatar-"):
+            avatar = '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96"><circle cx="48" cy="48" r="48" fill="#888"/></svg>'
+            return Response(avatar, media_type="image/svg+xml")
         parts = name.removesuffix(".svg").split("-")
         if len(parts) != 3 or parts[0] != "R" or not parts[1].isdigit() or not parts[2].isdigit():
             return Response(status_code=404)
@@ -231,7 +234,13 @@ class DiscogsGate:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         options = self.platform.options
         if options.require_user_agent and not headers.get("user-agent", "").strip():
-            await error_response(403, USER_AGENT_REQUIRED)(scope, receive, send)
+            # Discogs blocks such requests without a word (platform_apis.md section 4: "empty response").
+            refusal = (
+                error_response(403, USER_AGENT_REQUIRED)
+                if options.user_agent_refusal == "message"
+                else Response(status_code=403)
+            )
+            await refusal(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")
         authenticated = bool(headers.get("authorization")) or any(

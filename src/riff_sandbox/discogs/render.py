@@ -18,6 +18,7 @@ from riff_sandbox.toolkit import demo
 
 DISCOGS_TIMEZONE = timezone(timedelta(hours=-7))
 CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+SHIPPING_PRICE = "5.00"  # the demo seller's flat domestic rate
 CURRENCY_IDS = {"USD": 1, "GBP": 2, "EUR": 3, "CAD": 4, "AUD": 5, "JPY": 6}
 
 
@@ -85,9 +86,24 @@ def listing_release(base_url: str, release_id: int) -> dict[str, Any]:
     }
 
 
-def render_listing(record: Record, base_url: str, options: DiscogsOptions, *, owner: bool) -> dict[str, Any]:
-    """A listing as GET /marketplace/listings/{id} and the inventory show it; the owner also sees
-    weight, format_quantity, external_id, location, quantity and in_cart (the docs)."""
+def seller_detail(base_url: str, options: DiscogsOptions) -> dict[str, Any]:
+    """The seller as GET /marketplace/listings/{id} shows it (more than the inventory's three fields)."""
+    return {
+        **seller(base_url, options),
+        "avatar_url": f"{base_url}/images/avatar-{SELLER_ID}.svg",
+        "url": f"{base_url}/users/{options.seller_username}",
+        "shipping": "Records ship in sturdy mailers; combined shipping on request.",
+        "payment": "PayPal",
+        "stats": {"rating": "100", "stars": 5.0, "total": 212},
+    }
+
+
+def render_listing(
+    record: Record, base_url: str, options: DiscogsOptions, *, owner: bool, detail: bool = False
+) -> dict[str, Any]:
+    """A listing as the inventory shows it; ``detail``: as GET /marketplace/listings/{id} shows it (seller
+    details, shipping price). The owner also sees weight, format_quantity, external_id, location,
+    quantity and in_cart (the docs)."""
     currency = record["currency"]
     body: dict[str, Any] = {
         "status": record["status"],
@@ -106,6 +122,13 @@ def render_listing(record: Record, base_url: str, options: DiscogsOptions, *, ow
         "resource_url": f"{base_url}/marketplace/listings/{record['id']}",
         "audio": False,
     }
+    if detail:
+        shipping = SHIPPING_PRICE
+        body.update(
+            seller=seller_detail(base_url, options),
+            shipping_price=price(shipping, currency),
+            original_shipping_price=original_price(shipping, currency),
+        )
     if owner:
         body.update(
             weight=record.get("weight"),

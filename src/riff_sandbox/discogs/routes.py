@@ -103,7 +103,8 @@ def _page_params(page: int, per_page: int) -> tuple[int, int]:
 
 def _checked(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
-        raise DiscogsError(422, f"Invalid {name}: expected one of {', '.join(allowed)}.")
+        # The documented message lists the choices alphabetically (api_samples/discogs/errors.json).
+        raise DiscogsError(422, f"Invalid {name}: expected one of {', '.join(sorted(allowed))}.")
     return value
 
 
@@ -216,7 +217,7 @@ def build_router(platform: DiscogsSandbox) -> APIRouter:
         owner = caller.is_user
         if not owner and record["status"] != "For Sale":
             raise DiscogsError(404, NOT_FOUND)
-        return ok(render_listing(record, base_url_of(request), options, owner=owner))
+        return ok(render_listing(record, base_url_of(request), options, owner=owner, detail=True))
 
     @router.post("/marketplace/listings")
     def create_listing(

@@ -126,8 +126,11 @@ class DiscogsChannel:
         """Discogs' edit needs release_id, condition, price and status on every call: the current listing
         is read first and supplies what did not change (and refuses an edit of a sold listing early)."""
         changes = mapping.update_changes(listing.product, changed_fields, self.config)
-        current = await self.client.get_listing(listing.remote_id)
         if not changes:
+            return RemoteListingRef(id=listing.remote_id, state=RemoteState.UNKNOWN)
+        current = await self.client.get_listing(listing.remote_id)
+        if not mapping.edit_changes_anything(current, changes):
+            log.info("discogs.listing.update.unchanged", remote_id=listing.remote_id)
             return mapping.listing_ref(current)
         await self.client.edit_listing(listing.remote_id, mapping.edit_payload(current, changes))
         return mapping.listing_ref(current)

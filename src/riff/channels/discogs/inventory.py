@@ -50,6 +50,7 @@ from riff.core.logging import get_logger
 from riff.records import service as records
 from riff.records.repository import RecordRepository
 from riff.records.schemas import RecordCreate
+from riff.sync import sales
 from riff.sync.models import SyncEvent
 
 log = get_logger(__name__)
@@ -394,6 +395,7 @@ class InventorySync:
             setattr(existing, name, value)
         existing.last_pulled_at = utcnow()
         existing.extras = {**(existing.extras or {}), "origin": origin or "riff", "fingerprint": digest}
+        session.flush()
         if origin == ORIGIN:
             records.set_record(
                 session,
@@ -403,8 +405,8 @@ class InventorySync:
                 product_changes=product_changes(item),
                 reason=MovementReason.IMPORT,
                 reference=f"discogs listing {remote_id}",
+                came_from_listing=existing.id,
             )
-        session.flush()
         self.known[remote_id] = KnownListing(
             existing.id, product.id, remote_id, existing.state, digest, origin
         )
@@ -426,6 +428,7 @@ class InventorySync:
                 product_changes=product_changes(item),
                 reason=MovementReason.ADJUSTMENT,
                 reference=f"discogs listing {known.remote_id}",
+                came_from_listing=listing.id,
             )
         session.flush()
         self.known[known.remote_id] = dataclasses.replace(known, state=listing.state, fingerprint=digest)
@@ -454,31 +457,38 @@ class InventorySync:
             stats.removed += 1
 
     def _take_off(self, known: KnownListing, status: str, item: dict[str, Any] | None) -> None:
+        """A live listing left the For Sale pages. Sold: a sale seen before its order, so the sale path takes
+        the stock and ends the product's other listings (the order, when polled, adopts it). Otherwise the
+        listing ended; a product whose master is Discogs follows it (draft, or archived when deleted)."""
         state, product_status = GONE_STATES.get(status, MISSING)
         with self.database.session() as session:
             listing = session.get(Listing, known.listing_id)
             if listing is None:
                 return
-            listing.state = state
+            if status == "Sold":
+                remote = mapping.remote_listing(item) if item is not None else None
+                sales.listing_sold_remotely(session, listing, remote, actor=ACTOR)
+                listing.state = ListingState.SOLD
+            else:
+                listing.state = state
+                session.flush()
+                if known.origin == ORIGIN:
+                    product = listing.product
+                    prepared = catalog_service.prepare_changes(session, product, {"status": product_status})
+                    records.write_pulled_changes(
+                        session,
+                        product,
+                        prepared,
+                        actor=ACTOR,
+                        reason=MovementReason.ADJUSTMENT,
+                        reference=f"discogs listing {known.remote_id} {status.lower()}",
+                        listing_id=listing.id,
+                    )
             listing.last_pulled_at = utcnow()
             if item is not None:
                 listing.extras = {**(listing.extras or {}), "fingerprint": mapping.fingerprint(item)}
-            if known.origin == ORIGIN:
-                product = listing.product
-                changes: dict[str, Any] = {"status": product_status}
-                if status == "Sold":
-                    changes["quantity"] = 0
-                prepared = catalog_service.prepare_changes(session, product, changes)
-                catalog_service.write_changes(
-                    session,
-                    product,
-                    prepared,
-                    actor=ACTOR,
-                    reason=MovementReason.SALE if status == "Sold" else MovementReason.ADJUSTMENT,
-                    reference=f"discogs listing {known.remote_id} {status.lower() or 'gone'}",
-                )
         self.known[known.remote_id] = dataclasses.replace(known, state=state)
-        log.info("discogs.sync.listing.removed", remote_id=known.remote_id, status=status or "missing")
+        log.info("discogs.sync.listing.removed", remote_id=known.remote_id, status=status)
 
     def _record_run(self, stats: SyncStats) -> None:
         with self.database.session() as session:

@@ -180,11 +180,13 @@ _UPDATE_FIELDS: dict[str, Any] = {
         **({"sleeve_condition": sleeve_condition(p)} if sleeve_condition(p) else {}),
     },
 }
-# Fields that describe the release, which Discogs owns: accepted, nothing to send.
-RELEASE_FIELDS = frozenset(
+UPDATABLE_FIELDS = frozenset(_UPDATE_FIELDS)
+# Accepted by ``update`` with nothing to send: the release's own data (Discogs' database owns it) and the
+# quantity (a Discogs listing is one copy; the sync engine ends and re-creates it instead).
+NOT_ON_THE_LISTING = frozenset(
     {"title", "brand", "model", "finish", "year", "decade", "category", "images", "attributes", "artists"}
+    | {"quantity", "is_stocked_item"}
 )
-UPDATABLE_FIELDS = frozenset(_UPDATE_FIELDS) | RELEASE_FIELDS
 
 
 def update_changes(
@@ -192,13 +194,13 @@ def update_changes(
 ) -> dict[str, Any]:
     """The listing fields ``changed_fields`` change; unknown names are refused."""
     changed = set(changed_fields)
-    unknown = sorted(changed - UPDATABLE_FIELDS)
+    unknown = sorted(changed - UPDATABLE_FIELDS - NOT_ON_THE_LISTING)
     if unknown:
         raise Rejected(
             f"Discogs cannot update field(s): {', '.join(unknown)}", channel=consts.SLUG, field=unknown[0]
         )
     payload: dict[str, Any] = {}
-    for field in sorted(changed & set(_UPDATE_FIELDS)):
+    for field in sorted(changed & UPDATABLE_FIELDS):
         payload.update(_UPDATE_FIELDS[field](product, config))
     return payload
 
@@ -217,6 +219,19 @@ def edit_payload(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
         body["sleeve_condition"] = current["sleeve_condition"]
     body.update(changes)
     return body
+
+
+def edit_changes_anything(current: dict[str, Any], changes: dict[str, Any]) -> bool:
+    """False when the listing already shows every value (an echo of a change read from Discogs)."""
+    shown = edit_payload(current, {})
+    shown["comments"] = current.get("comments") or ""
+    for name, value in changes.items():
+        if name == "price":
+            if money(value) != money(shown.get("price")):
+                return True
+        elif shown.get(name) != value:
+            return True
+    return False
 
 
 # --- listings: Discogs -> RIFF ----------------------------------------------------------------------------

@@ -40,6 +40,9 @@ async def downloaded(
     urls: Sequence[str], *, transport: httpx.AsyncBaseTransport | None = None
 ) -> AsyncIterator[list[LocalImage]]:
     """The first ``MAX_IMAGES`` images as temporary files, deleted when the block ends."""
+    if not urls:
+        yield []
+        return
     directory = Path(tempfile.mkdtemp(prefix="riff-vr-images-"))
     try:
         images: list[LocalImage] = []

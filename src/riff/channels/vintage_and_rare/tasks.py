@@ -98,7 +98,7 @@ async def publish(ctx: Any) -> Any:
     if ctx.payload.get("submission_started"):
         # An earlier attempt of this job submitted (or may have submitted) the form, then the worker died.
         log.warning(f"{SLUG}.publish.resumed", job_id=ctx.job_id, listing_id=ctx.listing_id)
-        return _finish_pending(ctx, ambiguous=True, warning=marker.get("warnings", [None])[0])
+        return _finish_pending(ctx, ambiguous=True, warning=(marker.get("warnings") or [None])[0])
 
     def local_lookup(brand: str) -> bool:
         with ctx.database.read_session() as session:
