@@ -46,8 +46,30 @@ WARMUP_REQUESTS = 3
 USERNAME = "bench"
 PASSWORD = "bench password 123"
 CHANNELS = ("reverb", "ebay", "shopify")
-BRANDS = ("Fender", "Gibson", "Gretsch", "Rickenbacker", "Vox", "Marshall", "Martin", "Epiphone", "Guild", "Hofner")
-MODELS = ("Telecaster", "Stratocaster", "ES-335", "Les Paul", "Jazzmaster", "AC30", "JTM45", "D-28", "Starfire", "500/1")
+BRANDS = (
+    "Fender",
+    "Gibson",
+    "Gretsch",
+    "Rickenbacker",
+    "Vox",
+    "Marshall",
+    "Martin",
+    "Epiphone",
+    "Guild",
+    "Hofner",
+)
+MODELS = (
+    "Telecaster",
+    "Stratocaster",
+    "ES-335",
+    "Les Paul",
+    "Jazzmaster",
+    "AC30",
+    "JTM45",
+    "D-28",
+    "Starfire",
+    "500/1",
+)
 FINISHES = ("Sunburst", "Olympic White", "Cherry", "Black", "Natural", "Fiesta Red")
 
 
@@ -64,7 +86,12 @@ def _seed(database: Database, products: int, rng: random.Random) -> dict[str, in
         for slug in CHANNELS:
             session.add(
                 ChannelAccount(
-                    channel=slug, name="sandbox", enabled=True, is_sandbox=True, config={}, status=AccountStatus.OK
+                    channel=slug,
+                    name="sandbox",
+                    enabled=True,
+                    is_sandbox=True,
+                    config={},
+                    status=AccountStatus.OK,
                 )
             )
     for start in range(0, products, SEED_BATCH):
@@ -99,17 +126,35 @@ def _seed(database: Database, products: int, rng: random.Random) -> dict[str, in
         with database.session() as session:
             session.execute(sa.insert(Product), rows)
     with database.read_session() as session:
-        ids = list(session.execute(sa.select(Product.id).order_by(Product.id)).scalars())
+        rows_now = session.execute(
+            sa.select(Product.id, Product.status, Product.quantity).order_by(Product.id)
+        ).all()
+    ids = [row.id for row in rows_now]
+    available = {row.id for row in rows_now if row.status == ProductStatus.ACTIVE and row.quantity > 0}
     counts["products"] = len(ids)
     listings: list[dict[str, Any]] = []
     movements: list[dict[str, Any]] = []
     for product_id in ids:
         movements.append(
-            {"product_id": product_id, "delta": 1, "quantity_after": 1, "reason": MovementReason.INITIAL, "actor": "bench", "at": now - dt.timedelta(days=400)}
+            {
+                "product_id": product_id,
+                "delta": 1,
+                "quantity_after": 1,
+                "reason": MovementReason.INITIAL,
+                "actor": "bench",
+                "at": now - dt.timedelta(days=400),
+            }
         )
         if rng.random() < 0.03:
             movements.append(
-                {"product_id": product_id, "delta": -1, "quantity_after": 0, "reason": MovementReason.SALE, "actor": "bench", "at": now - dt.timedelta(hours=rng.randint(0, 24 * 14))}
+                {
+                    "product_id": product_id,
+                    "delta": -1,
+                    "quantity_after": 0,
+                    "reason": MovementReason.SALE,
+                    "actor": "bench",
+                    "at": now - dt.timedelta(hours=rng.randint(0, 24 * 14)),
+                }
             )
         for slug in CHANNELS:
             if rng.random() < 0.7:
@@ -119,7 +164,11 @@ def _seed(database: Database, products: int, rng: random.Random) -> dict[str, in
                         "channel": slug,
                         "remote_id": f"{slug}-{product_id}",
                         "remote_url": f"https://example.com/{slug}/{product_id}",
-                        "state": ListingState.LIVE if rng.random() < 0.9 else rng.choice(list(ListingState)),
+                        # Consistent with the product (live only while in stock), bar ~1% drift for the
+                        # reconciliation report to find: a realistic shop, not a broken one.
+                        "state": (ListingState.LIVE if product_id in available else ListingState.ENDED)
+                        if rng.random() > 0.01
+                        else rng.choice(list(ListingState)),
                         "extras": {},
                         "last_pushed_at": now - dt.timedelta(hours=rng.randint(1, 500)),
                         "last_pulled_at": now - dt.timedelta(minutes=rng.randint(1, 120)),
@@ -135,7 +184,7 @@ def _seed(database: Database, products: int, rng: random.Random) -> dict[str, in
     counts["listings"], counts["stock_movements"] = len(listings), len(movements)
 
     jobs: list[dict[str, Any]] = []
-    for index in range(20_000):
+    for _index in range(20_000):
         status = rng.choices(["completed", "queued", "failed", "cancelled"], weights=[95, 3, 1, 1])[0]
         slug = rng.choice(CHANNELS)
         created = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 14))
@@ -158,11 +207,20 @@ def _seed(database: Database, products: int, rng: random.Random) -> dict[str, in
         )
     events: list[dict[str, Any]] = []
     for index in range(30_000):
-        kind = rng.choices(["push", "pull", "order_event", "delist", "oversell"], weights=[60, 30, 6, 3, 1])[0]
+        kind = rng.choices(["push", "pull", "order_event", "delist", "oversell"], weights=[60, 30, 6, 3, 1])[
+            0
+        ]
         slug = rng.choice(CHANNELS)
         after: dict[str, Any] = {}
         if kind == "order_event":
-            after = {"remote_id": f"O-{index}", "status": "paid", "buyer_name": "Buyer", "total": "1200.00", "currency": "GBP", "lines": []}
+            after = {
+                "remote_id": f"O-{index}",
+                "status": "paid",
+                "buyer_name": "Buyer",
+                "total": "1200.00",
+                "currency": "GBP",
+                "lines": [],
+            }
         elif kind == "delist":
             after = {"latency_seconds": rng.uniform(1, 40)}
         events.append(
@@ -202,6 +260,7 @@ def _pages(product_id: int) -> dict[str, str]:
         "jobs": "/jobs",
         "jobs_failed": "/jobs?status=failed",
         "reconciliation": "/reconciliation",
+        "reconciliation_report": "/reconciliation/report?channel=reverb",
         "settings": "/settings",
     }
 
@@ -273,7 +332,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--database-url", default=None, help="an empty database to seed (default: a temp SQLite file)")
+    parser.add_argument(
+        "--database-url", default=None, help="an empty database to seed (default: a temp SQLite file)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     os.environ.setdefault("RIFF_LOG_LEVEL", "WARNING")

@@ -117,8 +117,10 @@ def _routers() -> list[Any]:
     from riff.channels.endpoints import webhook_router as channels_webhook_router
     from riff.channels.ebay.endpoints import router as ebay_router
     from riff.channels.vintage_and_rare.endpoints import router as vintage_and_rare_router
+    from riff.fulfilment.endpoints import router as fulfilment_router
     from riff.jobs.endpoints import metrics_router as jobs_metrics_router
     from riff.jobs.endpoints import router as jobs_router
+    from riff.orders.endpoints import router as orders_router
     from riff.records.endpoints import router as records_router
     from riff.storefront.endpoints import router as storefront_router
     from riff.sync.endpoints import router as sync_router
@@ -135,6 +137,8 @@ def _routers() -> list[Any]:
         vintage_and_rare_router,
         jobs_router,
         jobs_metrics_router,
+        orders_router,
+        fulfilment_router,
         records_router,
         storefront_router,
         sync_router,

@@ -24,3 +24,9 @@ SANDBOXES: dict[str, type[SandboxPlatform]] = {
 
 def port_for(name: str, port_base: int) -> int:
     return port_base + list(SANDBOXES).index(name)
+
+
+# DHL Express is a carrier, not a sales channel: RIFF buys labels there (riff.carriers.dhl).
+from riff_sandbox.dhl.platform import DhlSandbox  # noqa: E402
+
+SANDBOXES["dhl"] = DhlSandbox

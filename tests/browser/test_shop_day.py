@@ -194,11 +194,6 @@ class TestProductLifecycle:
         ]
         assert sent, "the Reverb sandbox received the price update"
 
-    @pytest.mark.xfail(
-        strict=False,
-        reason="needs the sync engine (riff.sync): a sale seen on one channel must decrement stock, record the "
-        "sale movement and end the other listings; not built yet",
-    )
     def test_sale_on_one_channel_ends_the_other_and_counts_on_the_dashboard(
         self, driver: Any, stack: Stack
     ) -> None:
@@ -219,14 +214,22 @@ class TestProductLifecycle:
         # No reload from here on: the dashboard refreshes itself.
         wait_until(
             lambda: _by_css(driver, "[data-testid='sales-today']").text == "1",
-            timeout=20,
             message="the sale counted",
         )
         wait_until(
             lambda: _by_css(driver, "[data-testid='live-shopify']").text == "0",
-            timeout=20,
             message="Shopify ended",
         )
+        screenshot(driver, "dashboard-after-sale")
+        driver.get(stack.url("/inventory?status=sold"))
+        _by_css(driver, "#inventory-results a[href^='/products/']").click()
+
+        def ended() -> dict[str, str] | None:
+            states = _listing_states(driver)
+            return states if states.get("shopify") in ("ended", "sold") else None
+
+        states = wait_until(ended, message="the Shopify listing ended on the product page")
+        assert states["reverb"] == "sold"
 
 
 class TestScreenshots:
@@ -244,6 +247,10 @@ class TestScreenshots:
         for name, path in self.PAGES:
             driver.get(stack.url(path))
             wait_until(lambda: _by_css(driver, "h1"), message=f"{path} rendered")
+            if name == "reconciliation":  # the report loads right after the page
+                wait_until(
+                    lambda: _by_css(driver, "#mismatches-heading"), message="the reconciliation report"
+                )
             assert "Internal Server Error" not in driver.page_source
             for saved in screenshot(driver, name):
                 assert saved.stat().st_size > 5_000

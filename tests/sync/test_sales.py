@@ -178,7 +178,7 @@ class TestLockDiscipline:
                 sales.process_remote_order(session, "reverb", remote_order("R-7", listing=listings["reverb"]), source="poll")
         finally:
             sa.event.remove(database.engine, "before_cursor_execute", capture)
-        lock = next(i for i, s in enumerate(statements) if "FOR UPDATE" in s and "FROM products" in s)
+        lock = next(i for i, s in enumerate(statements) if "FOR NO KEY UPDATE" in s and "FROM products" in s)
         write = next(i for i, s in enumerate(statements) if s.lstrip().startswith("UPDATE products"))
         assert lock < write
 
@@ -197,7 +197,13 @@ class TestRace:
             barrier = threading.Barrier(2)
             errors: list[BaseException] = []
 
-            def sell(channel: str, remote_id: str | None, order_id: str) -> None:
+            def sell(
+                channel: str,
+                remote_id: str | None,
+                order_id: str,
+                barrier: threading.Barrier = barrier,
+                errors: list[BaseException] = errors,
+            ) -> None:
                 try:
                     barrier.wait(5)
                     with database.session() as session:

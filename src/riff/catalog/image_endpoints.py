@@ -68,7 +68,7 @@ def upload_images(
     request: Request,
     product_id: int,
     session: DbSession,
-    _user: Writer,
+    user: Writer,
     files: Annotated[list[UploadFile], File(description="One or more JPEG/PNG/WebP/GIF files")],
 ) -> list[ImageOut]:
     """All or nothing: one bad file means none of this request's files are kept."""
@@ -85,25 +85,25 @@ def upload_images(
             )
         except ValidationFailed as exc:
             raise ValidationFailed(f"{upload.filename or 'file'}: {exc.message}", field="files") from None
-    images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+    images.push_image_change(session, product, actor=user.username)
     return [image_out(image) for image in added]
 
 
 @router.put("/api/products/{product_id}/images/order")
-def reorder_images(product_id: int, order: ImageOrder, session: DbSession, _user: Writer) -> list[ImageOut]:
+def reorder_images(product_id: int, order: ImageOrder, session: DbSession, user: Writer) -> list[ImageOut]:
     product = catalog.get_product(session, product_id)
     reordered = images.reorder_images(session, product, order.image_ids)
-    images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+    images.push_image_change(session, product, actor=user.username)
     return [image_out(image) for image in reordered]
 
 
 @router.delete("/api/products/{product_id}/images/{image_id}", status_code=204)
-def delete_image(request: Request, product_id: int, image_id: int, _user: Writer) -> None:
+def delete_image(request: Request, product_id: int, image_id: int, user: Writer) -> None:
     # The transaction is ours here: the file goes only after the row's removal is committed.
     with request.app.state.database.session() as session:
         product = catalog.get_product(session, product_id)
         files = images.delete_image(session, product, image_id)
-        images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+        images.push_image_change(session, product, actor=user.username)
     images.remove_files(request.app.state.settings.data_dir, files)
 
 

@@ -27,7 +27,6 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from riff.catalog.models import ImageHealth, Product, ProductImage
-from riff.channels.models import Listing, ListingState
 from riff.core.clock import utcnow
 from riff.core.errors import Conflict, NotFound, ValidationFailed
 from riff.core.logging import get_logger
@@ -202,26 +201,9 @@ def remove_files(data_dir: Path, relative_paths: Iterable[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def push_to_live_listings(session: Session, product_id: int, changed_fields: Iterable[str]) -> list[int]:
-    """Enqueue a ``<channel>.update`` for each live listing of the product with the fields that changed.
+def push_image_change(session: Session, product: Product, *, actor: str) -> None:
+    """Hand a change of the pictures (added, removed, reordered) to the sync engine, like any product
+    change: in this transaction, one coalesced ``<channel>.update`` per live listing."""
+    from riff.sync import push  # late: riff.sync builds on the catalog
 
-    The web UI calls this after its own edits (product form, bulk edit, images) until the sync engine
-    pushes on change by itself; see docs/ui.md. Returns the job ids."""
-    from riff.channels import service as channels
-
-    fields = set(changed_fields)
-    if not fields:
-        return []
-    listings = session.execute(
-        sa.select(Listing).where(
-            Listing.product_id == product_id,
-            Listing.state == ListingState.LIVE,
-            Listing.remote_id.is_not(None),
-        )
-    ).scalars()
-    job_ids = []
-    for listing in listings:
-        job_id = channels.update_listing(session, listing, fields)
-        if job_id is not None:
-            job_ids.append(job_id)
-    return job_ids
+    push.product_changed(session, product, [IMAGES_FIELD], actor=actor)

@@ -21,7 +21,8 @@ from riff.cli.common import console, fail, load_settings, open_database, print_j
 vr_app = typer.Typer(help="Vintage & Rare: cookies, brands, ID resolution.", no_args_is_help=True)
 
 BaseUrlOption = Annotated[
-    str | None, typer.Option("--base-url", help="Site URL (default: the V&R account's, else vintageandrare.com)")
+    str | None,
+    typer.Option("--base-url", help="Site URL (default: the V&R account's, else vintageandrare.com)"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
@@ -77,7 +78,9 @@ def _print_cookie_status(status: dict[str, Any]) -> None:
 @vr_app.command("harvest-cookies")
 def harvest_cookies(
     base_url: BaseUrlOption = None,
-    log_in: Annotated[bool, typer.Option("--login/--no-login", help="Also log in through the browser")] = True,
+    log_in: Annotated[
+        bool, typer.Option("--login/--no-login", help="Also log in through the browser")
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Open a real browser (Chromium here, or SELENIUM_GRID_URL; VR_HEADLESS=false to watch it), pass the
@@ -130,7 +133,9 @@ def cookies_status(as_json: JsonOption = False) -> None:
 
 @vr_app.command("export-cookies")
 def export_cookies(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout")
+    ] = None,
 ) -> None:
     """The stored cookies as base64, ready for VR_COOKIES_BASE64 (it contains a live session: keep it secret)."""
     from riff.channels.vintage_and_rare.cookies import CookieJar
@@ -153,7 +158,9 @@ def export_cookies(
 
 
 @vr_app.command("validate-brand")
-def validate_brand(brand: Annotated[str, typer.Argument(help="Brand name")], base_url: BaseUrlOption = None) -> None:
+def validate_brand(
+    brand: Annotated[str, typer.Argument(help="Brand name")], base_url: BaseUrlOption = None
+) -> None:
     """Does V&R accept this brand? (cache, the site's check, local products, the known-brands file)."""
     from riff.channels.vintage_and_rare import repository
 
@@ -205,7 +212,9 @@ def resolution_status() -> None:
 
 @vr_app.command("known-brands")
 def known_brands(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: VR_KNOWN_BRANDS_FILE")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default: VR_KNOWN_BRANDS_FILE")
+    ] = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Refresh the known-brands file (the last fallback of brand validation) from the brands in the export."""

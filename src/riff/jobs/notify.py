@@ -5,16 +5,15 @@
 - PostgreSQL, any process on any host: ``enqueue`` runs ``pg_notify`` in the caller's transaction, so
   PostgreSQL delivers it on commit (and drops it on rollback); each worker LISTENs on a psycopg 3
   connection in autocommit mode.
-- SQLite, several processes on one host: there is no NOTIFY, but every commit appends to the ``-wal``
-  file; workers watch its size and mtime (a stat call every few ms, no database query).
+- SQLite, several processes on one host: there is no NOTIFY; each worker polls ``PRAGMA data_version``
+  (which changes when any other connection commits) every few milliseconds on a connection of its own.
 """
 
 from __future__ import annotations
 
-import os
+import sqlite3
 import threading
 import weakref
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
@@ -112,19 +111,23 @@ class PostgresListener:
         self.connected.clear()
 
 
-class SqliteWalWatcher:
-    """A thread that sets ``wake`` whenever the SQLite write-ahead log changes (another process committed)."""
+class SqliteChangeWatcher:
+    """A thread that sets ``wake`` whenever another connection commits to the SQLite database.
+
+    ``PRAGMA data_version`` on a connection of our own changes exactly when some other connection (any
+    process) has committed since the last look; it reads the shared WAL index, no table, no lock. (Watching
+    the ``-wal`` file's size or mtime instead races with the commit being published.)"""
 
     def __init__(self, database: Database, wake: threading.Event, stop: threading.Event) -> None:
         path = database.engine.url.database or ""
-        self._wal_path = f"{path}-wal" if path and path != ":memory:" else ""
+        self._path = path if path and path != ":memory:" else ""
         self._wake = wake
         self._stop = stop
-        self._thread = threading.Thread(target=self._run, name="riff-jobs-walwatch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="riff-jobs-sqlite-watch", daemon=True)
 
     @property
     def enabled(self) -> bool:
-        return bool(self._wal_path)
+        return bool(self._path)
 
     def start(self) -> None:
         if self.enabled:
@@ -135,16 +138,25 @@ class SqliteWalWatcher:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        last: Any = None
+        last: int | None = None
+        connection: sqlite3.Connection | None = None
         while not self._stop.wait(SQLITE_WATCH_INTERVAL_SECONDS):
             try:
-                stat = os.stat(self._wal_path)
-                current: Any = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-            except OSError:
-                current = None
+                if connection is None:
+                    connection = sqlite3.connect(self._path, timeout=1.0, isolation_level=None)
+                current = int(connection.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:  # the file is being replaced or locked; polling covers the gap
+                log.warning("jobs.sqlite_watch.error", error=type(exc).__name__, message=str(exc)[:200])
+                if connection is not None:
+                    connection.close()
+                connection = None
+                self._stop.wait(LISTEN_RECONNECT_SECONDS)
+                continue
             if current != last:
                 last = current
                 self._wake.set()
+        if connection is not None:
+            connection.close()
 
 
 def _libpq_url(database: Database) -> str:

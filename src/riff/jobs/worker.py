@@ -2,13 +2,13 @@
 
 Threads of one worker process:
 - the dispatcher (the thread that calls ``run()``): claims up to the number of free slots whenever it is
-  woken (in-process enqueue, PostgreSQL NOTIFY, SQLite WAL change, a slot freeing up, the next retry
+  woken (in-process enqueue, PostgreSQL NOTIFY, another SQLite connection committing, a slot freeing up, the next retry
   coming due) or the fallback poll interval passes;
 - ``concurrency`` runner threads, each owning an asyncio event loop, so ``async def`` handlers (httpx
   channel clients) and plain functions both run;
 - a lease keeper: renews the leases of running jobs and requeues jobs whose lease expired anywhere
   (a worker killed with SIGKILL, a crashed host);
-- optionally the scheduler, a LISTEN connection (PostgreSQL) or a WAL watcher (SQLite).
+- optionally the scheduler, a LISTEN connection (PostgreSQL) or a data_version watcher (SQLite).
 
 Shutdown (SIGTERM/SIGINT or ``stop()``): stop claiming, let running jobs finish, run the registered
 shutdown hooks, exit with nothing left ``in_progress``. A second signal (or ``stop(force=True)``) hands
@@ -218,7 +218,7 @@ class Worker:
 
     def _claim(self, limit: int) -> list[ClaimedJob]:
         if self.database.dialect == "sqlite" and self.kinds:
-            # Every commit anywhere wakes an idle SQLite worker (WAL watcher); look before taking the
+            # Every commit anywhere wakes an idle SQLite worker (data_version watcher); look before taking the
             # database write lock, so idle workers never queue behind the web process's writes.
             with self._books.read_session() as session:
                 if not service.has_runnable(session, self.kinds):
@@ -270,7 +270,7 @@ class Worker:
         if self.database.dialect == "postgresql":
             self._listener: Any = notify.PostgresListener(self.database, self._wake, self._service_stop)
         else:
-            self._listener = notify.SqliteWalWatcher(self.database, self._wake, self._service_stop)
+            self._listener = notify.SqliteChangeWatcher(self.database, self._wake, self._service_stop)
         self._listener.start()
 
     def _spawn(self, target: Any, name: str) -> None:

@@ -205,3 +205,49 @@ def clear_followup(session: Session, order: Order, *, actor: str) -> Order:
         session.flush()
         log.info("orders.followup.done", order_id=order.id, actor=actor)
     return order
+
+
+# --- status moves RIFF makes itself (riff.fulfilment: label bought, delivered, cancelled by hand) -----
+
+# target -> the statuses it may come from. Channel-reported changes go through ``record_order`` instead.
+FULFILMENT_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.AWAITING_SHIPMENT: frozenset({OrderStatus.PAID}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.PAID, OrderStatus.AWAITING_SHIPMENT}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.PAID, OrderStatus.AWAITING_SHIPMENT, OrderStatus.SHIPPED}),
+    OrderStatus.CANCELLED: frozenset(
+        {OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.AWAITING_SHIPMENT}
+    ),
+    OrderStatus.REFUNDED: frozenset(
+        {
+            OrderStatus.PAID,
+            OrderStatus.AWAITING_SHIPMENT,
+            OrderStatus.SHIPPED,
+            OrderStatus.DELIVERED,
+            OrderStatus.CANCELLED,
+        }
+    ),
+}
+
+
+def move_status(session: Session, order: Order, status: OrderStatus, *, actor: str, reason: str) -> bool:
+    """Move ``order`` to ``status`` as fulfilment decides (``FULFILMENT_MOVES``). False when it is there
+    already or has gone further (a late carrier event never undoes a channel's word); ``Conflict`` for a
+    move that makes no sense (cancelling a shipped order)."""
+    from riff.core.errors import Conflict
+
+    if order.status == status:
+        return False
+    allowed = FULFILMENT_MOVES.get(status, frozenset())
+    if order.status not in allowed:
+        if _RANK[order.status] > _RANK[status] and status not in RELEASED_STATUSES:
+            return False
+        raise Conflict(
+            f"order {order.id} is {order.status.value}: it cannot become {status.value}", field="status"
+        )
+    before = order.status
+    order.status = status
+    session.flush()
+    log.info(
+        "orders.order.status_moved", order_id=order.id, before=before, after=status, actor=actor, reason=reason
+    )
+    return True

@@ -1,10 +1,14 @@
-"""Conflict rules, pure: which side wins a field, and whether a remote value is a change made on the channel.
+"""Conflict rules, pure: whether a remote value is a change made on the channel, and which side wins.
 
-- A remote value counts as *changed on the channel* when it differs from the last value RIFF saw there
-  and the channel's update time is later than RIFF's last push to that listing (an older update time is
-  the echo of RIFF's own push: a channel that rounds a price or cuts a title must not start a ping-pong).
-- The winner of a changed field is its owner (``riff``, ``channel``), or for ``newest`` whichever side
-  changed it last: the channel's ``updated_at`` against the time the field last changed in RIFF.
+- A remote value *changed on the channel* when it differs from the last value RIFF saw there (what RIFF
+  pushed, or read at the last pull).
+- Its winner is the field's owner (``riff``, ``channel``), or for ``newest`` whichever side changed the
+  field last. The channel's side counts as newer only when its update time is later than both RIFF's own
+  change of the field and RIFF's last push to that listing: a platform that reports no modification time
+  (Reverb gives ``published_at``), or one whose time is that of RIFF's own push, cannot claim to be newer,
+  so RIFF stays the source of truth when in doubt.
+- A channel that transforms what it receives (rounds a price, cuts a title) would make every pull look like
+  a remote edit; the pull therefore does not push the same value back twice (see ``riff.sync.pull``).
 """
 
 from __future__ import annotations
@@ -28,19 +32,20 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def changed_remotely(
-    remote_value: Any,
-    last_seen: Any,
-    *,
-    remote_updated_at: dt.datetime | None,
-    last_pushed_at: dt.datetime | None,
-) -> bool:
-    """Did someone change this value on the channel (rather than RIFF, or nobody)?"""
-    if remote_value is None or last_seen is None or same(remote_value, last_seen):
-        return False
-    if remote_updated_at is None or last_pushed_at is None:
-        return True
-    return remote_updated_at > last_pushed_at
+def changed_remotely(remote_value: Any, last_seen: Any) -> bool:
+    """Did the value change on the channel since RIFF last saw it (None: never seen, so a baseline)?"""
+    return remote_value is not None and last_seen is not None and not same(remote_value, last_seen)
+
+
+def remote_time(
+    remote_updated_at: dt.datetime | None, last_pushed_at: dt.datetime | None
+) -> dt.datetime | None:
+    """The channel's update time when it can mean an edit after RIFF's last push, else None."""
+    if remote_updated_at is None:
+        return None
+    if last_pushed_at is not None and remote_updated_at <= last_pushed_at:
+        return None
+    return remote_updated_at
 
 
 def winner(

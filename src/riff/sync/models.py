@@ -17,7 +17,10 @@ from riff.core.models import Base, JSONType, Money, UTCDateTime
 
 class SyncEvent(Base):
     __tablename__ = "sync_events"
-    __table_args__ = (sa.Index("ix_sync_events_channel_at", "channel", "at"),)
+    __table_args__ = (
+        sa.Index("ix_sync_events_channel_at", "channel", "at"),
+        sa.Index("ix_sync_events_listing_kind", "listing_id", "kind"),  # migration 0006
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str | None] = mapped_column(sa.String(40))

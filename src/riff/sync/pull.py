@@ -43,7 +43,7 @@ from riff.core.logging import get_logger
 from riff.jobs.errors import RetryableJobError
 from riff.sync import matching, push, sales
 from riff.sync.config import SyncSettings, get_sync_settings
-from riff.sync.conflicts import Winner, changed_remotely, same, winner
+from riff.sync.conflicts import Winner, changed_remotely, remote_time, same, winner
 from riff.sync.consts import MISSING_SAFETY_MIN, MISSING_SAFETY_RATIO, EventKind, Outcome
 from riff.sync.locks import lock_products
 from riff.sync.models import UnmatchedStatus
@@ -112,22 +112,21 @@ def classify(remote: RemoteListing, local: LocalRow, *, holds_quantity: bool, no
     decisions: list[str] = []
     values: dict[str, Any] = {}
     title: str | None = None
-    stamps = {"remote_updated_at": remote.updated_at, "last_pushed_at": local.last_pushed_at}
     if remote.price is not None and not same(remote.price, local.remote_price):
-        if changed_remotely(remote.price, local.remote_price, **stamps):
+        if changed_remotely(remote.price, local.remote_price):
             decisions.append("price")
         else:
             values["remote_price"] = remote.price
             values["remote_currency"] = remote.currency
     if remote.quantity is not None and not same(remote.quantity, local.remote_quantity):
         stocked = local.is_stocked_item and holds_quantity
-        if stocked and changed_remotely(remote.quantity, local.remote_quantity, **stamps):
+        if stocked and changed_remotely(remote.quantity, local.remote_quantity):
             decisions.append("quantity")
         else:
             values["remote_quantity"] = remote.quantity
     last_title = (local.extras or {}).get(REMOTE_TITLE_KEY)
     if remote.title and remote.title != last_title:
-        if changed_remotely(remote.title, last_title, **stamps):
+        if changed_remotely(remote.title, last_title):
             decisions.append("title")
         else:
             title = remote.title
@@ -298,13 +297,30 @@ class Differ:
         session.flush()
 
     def _winner(
-        self, field: str, product: Product, remote: RemoteListing, times: dict[tuple[int, str], dt.datetime]
+        self,
+        field: str,
+        product: Product,
+        listing: Listing,
+        remote: RemoteListing,
+        times: dict[tuple[int, str], dt.datetime],
     ) -> Winner:
         local_changed = times.get((product.id, field)) or product.created_at
         return winner(
             self.settings.owner(self.channel, field),
             local_changed_at=local_changed,
-            remote_updated_at=remote.updated_at,
+            remote_updated_at=remote_time(remote.updated_at, listing.last_pushed_at),
+        )
+
+    def _pushed_back_already(
+        self, session: Session, listing: Listing, kind: EventKind, key: str, value: Any
+    ) -> bool:
+        """RIFF pushed its value over this very remote value before and the channel shows it again: the
+        channel transforms what it gets (rounding, a length limit); pushing again would never end."""
+        last = SyncRepository(session).last_event(listing.id, kind)
+        return bool(
+            last is not None
+            and last.outcome == Outcome.PUSHED_LOCAL
+            and (last.after or {}).get(key) == _s(value)
         )
 
     def _price(
@@ -329,12 +345,14 @@ class Differ:
             "remote_price": _s(seen),
             "price": _s(expected),
         }
-        if self._winner("price", product, remote, times) == Winner.REMOTE:
+        if self._winner("price", product, listing, remote, times) == Winner.REMOTE:
             listing.price_override = remote.price
             self._event(session, listing, EventKind.REMOTE_PRICE, Outcome.ACCEPTED_REMOTE, before,
                         {"price_override": _s(remote.price), "remote_price": _s(remote.price)},
                         f"{product.sku}: price {remote.price} set on {self.channel} kept (override)")  # fmt: skip
-        else:
+        elif not self._pushed_back_already(
+            session, listing, EventKind.REMOTE_PRICE, "remote_price", remote.price
+        ):
             push.enqueue_update(session, listing, {"price"})
             self._event(session, listing, EventKind.REMOTE_PRICE, Outcome.PUSHED_LOCAL, before,
                         {"price": _s(expected), "remote_price": _s(remote.price)},
@@ -355,7 +373,7 @@ class Differ:
         if remote.quantity == product.quantity:
             return
         before = {"quantity": product.quantity, "remote_quantity": seen}
-        if self._winner("quantity", product, remote, times) == Winner.REMOTE:
+        if self._winner("quantity", product, listing, remote, times) == Winner.REMOTE:
             catalog.set_quantity(
                 session, product, remote.quantity, MovementReason.ADJUSTMENT, self.actor,
                 f"changed on {self.channel}", sync=False,
@@ -366,7 +384,9 @@ class Differ:
             self._event(session, listing, EventKind.REMOTE_QUANTITY, Outcome.ACCEPTED_REMOTE, before,
                         {"quantity": product.quantity, "remote_quantity": remote.quantity},
                         f"{product.sku}: quantity {remote.quantity} set on {self.channel} taken into RIFF")  # fmt: skip
-        else:
+        elif not self._pushed_back_already(
+            session, listing, EventKind.REMOTE_QUANTITY, "remote_quantity", remote.quantity
+        ):
             push.enqueue_update(session, listing, {"quantity"})
             self._event(session, listing, EventKind.REMOTE_QUANTITY, Outcome.PUSHED_LOCAL, before,
                         {"quantity": product.quantity, "remote_quantity": remote.quantity},
@@ -385,7 +405,7 @@ class Differ:
         if remote.title == product.title:
             return
         before = {"title": product.title, "remote_title": seen}
-        if self._winner("title", product, remote, times) == Winner.REMOTE:
+        if self._winner("title", product, listing, remote, times) == Winner.REMOTE:
             product.title = remote.title[:300]
             session.flush()
             push.product_changed(
@@ -394,7 +414,9 @@ class Differ:
             self._event(session, listing, EventKind.REMOTE_TITLE, Outcome.ACCEPTED_REMOTE, before,
                         {"title": product.title, "remote_title": remote.title},
                         f"{product.sku}: title edited on {self.channel} taken into RIFF")  # fmt: skip
-        else:
+        elif not self._pushed_back_already(
+            session, listing, EventKind.REMOTE_TITLE, "remote_title", remote.title
+        ):
             push.enqueue_update(session, listing, {"title"})
             self._event(session, listing, EventKind.REMOTE_TITLE, Outcome.PUSHED_LOCAL, before,
                         {"title": product.title, "remote_title": remote.title},

@@ -75,6 +75,14 @@ class SyncRepository:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         return self.session.execute(statement).scalars().one_or_none()
 
+    def last_event(self, listing_id: int, kind: str) -> SyncEvent | None:
+        return self.session.execute(
+            sa.select(SyncEvent)
+            .where(SyncEvent.listing_id == listing_id, SyncEvent.kind == kind)
+            .order_by(SyncEvent.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
     def events(
         self,
         *,
@@ -279,13 +287,16 @@ class SyncRepository:
         """INSERT ... ON CONFLICT (channel, remote_id) DO NOTHING: a decision once made is kept."""
         if not rows:
             return 0
-        statement = (
-            _insert(self.session)(UnmatchedListing)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["channel", "remote_id"])
-        )
-        result = self.session.execute(statement)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        inserted = 0
+        for start in range(0, len(rows), 500):  # keeps the bound parameters under SQLite's limit
+            statement = (
+                _insert(self.session)(UnmatchedListing)
+                .values(rows[start : start + 500])
+                .on_conflict_do_nothing(index_elements=["channel", "remote_id"])
+                .returning(UnmatchedListing.id)
+            )
+            inserted += len(self.session.execute(statement).all())
+        return inserted
 
     def touch_unmatched(self, channel: str, remote_ids: Sequence[str], at: dt.datetime) -> None:
         if remote_ids:

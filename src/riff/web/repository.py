@@ -23,14 +23,6 @@ from riff.jobs.consts import JobStatus
 from riff.jobs.models import Job
 from riff.sync.models import SyncEvent
 
-# Contract with the sync engine (docs/ui.md): it records an oversold item as a sync event of this kind,
-# and each listing it ends after a sale as a sync event of a DELIST kind whose ``after`` JSON carries
-# ``latency_seconds`` (sale seen on one channel -> listing ended on this one).
-OVERSELL_EVENT_KIND = "oversell"
-DELIST_EVENT_KINDS = ("delist", "sale_delist")
-LATENCY_KEY = "latency_seconds"
-MAX_LATENCY_SAMPLES = 2000
-
 
 def enabled_account_sandbox_flags(database: Database) -> list[bool]:
     with database.read_session() as session:
@@ -112,32 +104,6 @@ class UiRepository:
             .group_by(Job.channel)
         )
         return {channel or "-": int(count) for channel, count in rows}
-
-    def oversells(self, since: dt.datetime, limit: int = 10) -> Sequence[SyncEvent]:
-        return (
-            self.session.execute(
-                sa.select(SyncEvent)
-                .where(SyncEvent.kind == OVERSELL_EVENT_KIND, SyncEvent.at >= since)
-                .order_by(SyncEvent.id.desc())
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-
-    def delist_latencies(self, since: dt.datetime) -> dict[str, list[float]]:
-        rows = self.session.execute(
-            sa.select(SyncEvent.channel, SyncEvent.after)
-            .where(SyncEvent.kind.in_(DELIST_EVENT_KINDS), SyncEvent.at >= since)
-            .order_by(SyncEvent.id.desc())
-            .limit(MAX_LATENCY_SAMPLES)
-        )
-        samples: dict[str, list[float]] = {}
-        for channel, after in rows:
-            value = (after or {}).get(LATENCY_KEY)
-            if isinstance(value, int | float):
-                samples.setdefault(channel or "-", []).append(float(value))
-        return samples
 
     # ---- events ---------------------------------------------------------------------------------
 

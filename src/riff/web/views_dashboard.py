@@ -14,14 +14,15 @@ from riff.channels.models import AccountStatus
 from riff.core.clock import utcnow
 from riff.core.deps import ReadSession
 from riff.jobs import service as jobs
-from riff.web.common import REFRESH_DASHBOARD_SECONDS, enabled_accounts, percentile
+from riff.sync import service as sync
+from riff.sync import status as sync_status
+from riff.web.common import REFRESH_DASHBOARD_SECONDS, enabled_accounts
 from riff.web.repository import UiRepository
 from riff.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-OVERSELL_WINDOW = dt.timedelta(days=7)
-LATENCY_WINDOW = dt.timedelta(days=7)
+OVERSELLS_SHOWN = 5
 
 
 def dashboard_data(session: Session) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def dashboard_data(session: Session) -> dict[str, Any]:
     failed_jobs = repository.failed_jobs_by_channel(hour_ago)
     stats = jobs.queue_stats(session)
     channels = sorted({a.channel for a in accounts} | set(listing_counts))
-    latencies = repository.delist_latencies(now - LATENCY_WINDOW)
+    oversells, open_oversells = sync.oversells(session, open_only=True, limit=OVERSELLS_SHOWN)
     attention = [a for a in accounts if a.status == AccountStatus.NEEDS_ATTENTION]
     failing = sorted({a.channel for a in attention} | {c for c, n in failed_jobs.items() if n and c != "-"})
     return {
@@ -51,15 +52,9 @@ def dashboard_data(session: Session) -> dict[str, Any]:
         "attention_accounts": attention,
         "failed_jobs": failed_jobs,
         "failing_channels": failing,
-        "oversells": repository.oversells(now - OVERSELL_WINDOW),
-        "latency": {
-            channel: {
-                "p50": percentile(latencies.get(channel, []), 0.5),
-                "p95": percentile(latencies.get(channel, []), 0.95),
-                "count": len(latencies.get(channel, [])),
-            }
-            for channel in channels
-        },
+        "oversells": oversells,
+        "open_oversells": open_oversells,
+        "latency": {channel: sync_status.latency(session, channel) for channel in channels},
         "refresh_seconds": REFRESH_DASHBOARD_SECONDS,
     }
 

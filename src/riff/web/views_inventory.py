@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from riff.auth.deps import CurrentUser, Writer
-from riff.catalog import images
 from riff.catalog import queries as catalog_queries
 from riff.catalog import service as catalog
 from riff.catalog.consts import DEFAULT_PAGE_LIMIT
@@ -157,11 +156,6 @@ def _bulk_fields(request: Request, user: Any, ids: list[int], action: str, raw_v
         value = _bulk_value(action, raw_value)
         items = [{"sku": products[i].sku, action: value} for i in ids if i in products]
         result = catalog.bulk_update(session, items, actor=user.username)
-        by_sku = {p.sku: p for p in products.values()}
-        for item in result.items:
-            pushed = set(item.changed) - {"status"}
-            if pushed:
-                images.push_to_live_listings(session, by_sku[item.sku].id, pushed)
     flash(
         request,
         f"Updated {result.updated} product(s); {result.unchanged} already had that {action}.",

@@ -45,11 +45,6 @@ TEXT_FIELDS = ("sku", "title", "brand", "model", "finish", "decade", "currency",
 NUMBER_FIELDS = ("year", "quantity", "price", "cost")
 CHOICE_FIELDS = ("condition", "status", "category")
 ATTRIBUTE_PREFIX = "attr."
-# Product fields whose change is sent to live listings (the rest are RIFF's own: notes, cost, status...).
-PUSHED_FIELDS = frozenset(
-    {"title", "description", "brand", "model", "finish", "year", "decade", "condition", "category",
-     "price", "quantity", "is_stocked_item", "attributes"}
-)  # fmt: skip
 HISTORY_LIMIT = 50
 ACTIVE_LISTING_STATES = (ListingState.PENDING,)
 
@@ -358,7 +353,6 @@ async def save_product(request: Request, product_id: int, user: Writer) -> Respo
                 errors.update(_validation_errors(exc))
                 raise ValidationFailed("check the highlighted fields") from None
             changed = catalog.update_product(session, product, changes, actor=user.username)
-            images.push_to_live_listings(session, product.id, set(changed) & PUSHED_FIELDS)
     except NotFound as exc:
         return error_page(request, exc)
     except VersionConflict as exc:
@@ -494,7 +488,7 @@ async def upload_images(request: Request, product_id: int, user: Writer) -> Resp
                     raise ValidationFailed(f"{upload.filename}: {exc.message}") from None
                 written.extend([image.file_path] if image.file_path else [])
             if uploads:
-                images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+                images.push_image_change(session, product, actor=user.username)
         if uploads:
             flash(request, f"Added {len(uploads)} picture(s).", "success")
     except RiffError as exc:
@@ -506,13 +500,13 @@ async def upload_images(request: Request, product_id: int, user: Writer) -> Resp
 
 
 @router.post("/products/{product_id}/images/{image_id}/move", response_class=HTMLResponse)
-def move_image(request: Request, product_id: int, image_id: int, _user: Writer, offset: int = 0) -> Response:
+def move_image(request: Request, product_id: int, image_id: int, user: Writer, offset: int = 0) -> Response:
     database = get_database(request)
     try:
         with database.session() as session:
             product = catalog.get_product(session, product_id)
             images.move_image(session, product, image_id, max(-1, min(1, offset)))
-            images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+            images.push_image_change(session, product, actor=user.username)
     except RiffError as exc:
         flash(request, exc.message, "error")
     with database.read_session() as session:
@@ -520,14 +514,14 @@ def move_image(request: Request, product_id: int, image_id: int, _user: Writer, 
 
 
 @router.post("/products/{product_id}/images/{image_id}/delete", response_class=HTMLResponse)
-def delete_image(request: Request, product_id: int, image_id: int, _user: Writer) -> Response:
+def delete_image(request: Request, product_id: int, image_id: int, user: Writer) -> Response:
     database = get_database(request)
     files: list[str] = []
     try:
         with database.session() as session:
             product = catalog.get_product(session, product_id)
             files = images.delete_image(session, product, image_id)
-            images.push_to_live_listings(session, product.id, {images.IMAGES_FIELD})
+            images.push_image_change(session, product, actor=user.username)
         images.remove_files(request.app.state.settings.data_dir, files)
         flash(request, "Picture removed.", "success")
     except RiffError as exc:

@@ -1,49 +1,81 @@
-"""Reconciliation (``/reconciliation``): renders the report of ``riff.sync.reconciliation`` once the sync
-engine provides it. Expected contract (docs/ui.md): ``build_report(session) -> Mapping`` with
-``generated_at`` and ``sections``: ``[{"title", "columns": [...], "rows": [[...], ...], "note"?}]``."""
+"""Reconciliation (``/reconciliation``): the sync engine's comparison of RIFF with each channel
+(``riff.sync.reconcile``), one channel at a time, with its fixes: send RIFF's value to the channel, or
+take the channel's value into RIFF."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
-from riff.auth.deps import CurrentUser
-from riff.core.deps import ReadSession
+from riff.auth.deps import CurrentUser, Writer
+from riff.channels import service as channels
+from riff.core.deps import ReadSession, get_database
+from riff.core.errors import RiffError, ValidationFailed
 from riff.core.logging import get_logger
-from riff.web.templating import render
+from riff.sync import reconcile
+from riff.web.common import query_url
+from riff.web.templating import flash, redirect, render
 
 log = get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-REPORT_MODULE = "riff.sync.reconciliation"
-REPORT_FUNCTION = "build_report"
+MISMATCHES_SHOWN = 100
+FIX_ACTIONS = ("push_local", "accept_remote")
+FIX_LABELS = {"push_local": "Send RIFF's value", "accept_remote": "Take the channel's value"}
 
 
-def _report_builder() -> Any:
-    try:
-        module = importlib.import_module(REPORT_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, REPORT_FUNCTION, None)
+def _channels(session: Any, channel: str | None) -> tuple[list[str], str | None]:
+    slugs = sorted({a.channel for a in channels.list_accounts(session)})
+    return slugs, channel if channel in slugs else (slugs[0] if slugs else None)
 
 
 @router.get("/reconciliation", response_class=HTMLResponse)
-def reconciliation(request: Request, session: ReadSession, _user: CurrentUser) -> HTMLResponse:
-    builder = _report_builder()
-    report: Any = None
-    error: str | None = None
-    if builder is not None:
-        try:
-            report = builder(session)
-        except Exception as exc:  # show the failure on the page instead of a 500
-            log.warning("web.reconciliation.report.failed", exc_info=True)
-            error = f"The reconciliation report failed: {type(exc).__name__}: {exc}"
+def reconciliation(
+    request: Request, session: ReadSession, _user: CurrentUser, channel: str | None = None
+) -> HTMLResponse:
+    """The page shell; the report itself loads right after (it scans every listing of the channel)."""
+    slugs, chosen = _channels(session, channel)
+    context = {
+        "title": "Reconciliation",
+        "slugs": slugs,
+        "chosen": chosen,
+        "channel_url": lambda slug: query_url("/reconciliation", {"channel": slug}),
+        "report_url": query_url("/reconciliation/report", {"channel": chosen}),
+    }
+    return render(request, "reconciliation/index.html", context)
+
+
+@router.get("/reconciliation/report", response_class=HTMLResponse)
+def reconciliation_report(
+    request: Request, session: ReadSession, _user: CurrentUser, channel: str | None = None
+) -> HTMLResponse:
+    _, chosen = _channels(session, channel)
+    report = reconcile.channel_report(session, chosen, limit=MISMATCHES_SHOWN) if chosen else None
     return render(
         request,
-        "reconciliation/index.html",
-        {"title": "Reconciliation", "available": builder is not None, "report": report, "error": error},
+        "reconciliation/partials/report.html",
+        {"chosen": chosen, "report": report, "fix_labels": FIX_LABELS},
     )
+
+
+@router.post("/reconciliation/fix")
+def fix(
+    request: Request,
+    user: Writer,
+    listing_id: int = Form(...),
+    action: str = Form(...),
+    channel: str = Form(""),
+) -> Response:
+    try:
+        if action not in FIX_ACTIONS:
+            raise ValidationFailed(f"unknown fix {action!r}", field="action")
+        with get_database(request).session() as session:
+            reconcile.fix(session, listing_id, action, actor=user.username)  # type: ignore[arg-type]
+        flash(request, f"Listing {listing_id}: {FIX_LABELS[action].lower()} — queued.", "success")
+        log.info("web.reconciliation.fix.done", listing_id=listing_id, action=action, actor=user.username)
+    except RiffError as exc:
+        flash(request, exc.message, "error")
+    return redirect(request, query_url("/reconciliation", {"channel": channel}))

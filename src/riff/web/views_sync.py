@@ -16,10 +16,10 @@ from riff.core.deps import ReadSession, get_database
 from riff.core.errors import RiffError
 from riff.core.logging import get_logger
 from riff.jobs import service as jobs
-from riff.jobs.config import get_jobs_settings
 from riff.jobs.consts import JobStatus
 from riff.jobs.errors import JobNotFound
-from riff.jobs.scheduler import Scheduler
+from riff.sync import service as sync
+from riff.sync import status as sync_status
 from riff.web.common import REFRESH_PROGRESS_SECONDS, enabled_accounts, error_page
 from riff.web.repository import UiRepository
 from riff.web.templating import flash, render
@@ -28,55 +28,36 @@ log = get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-PULL_KINDS = ("pull_listings", "pull_sync")
+PULL_KIND = "pull_listings"
 REFRESH_SYNC_STATUS_SECONDS = 15
 RECENT_EVENTS = 30
 RECENT_FAILURES = 20
 
 
-def _schedules(request: Request) -> dict[str, Any]:
-    settings = getattr(request.app.state, "jobs_settings", None) or get_jobs_settings()
-    try:
-        infos = Scheduler(get_database(request), settings).describe()
-    except Exception:  # the page must render even when a schedule is misconfigured
-        log.warning("web.sync.schedules.unavailable", exc_info=True)
-        return {}
-    return {info.channel: info for info in infos if info.channel and info.kind.endswith(".pull_sync")}
-
-
 def status_context(request: Request, session: Session) -> dict[str, Any]:
+    """Per channel: the sync engine's status (last/next pull, errors, sale -> delist latency), the
+    account, and the pull job queued or running now (shown with live progress)."""
     repository = UiRepository(session)
-    accounts = enabled_accounts(session)
-    all_accounts = channels.list_accounts(session)
-    slugs = list(dict.fromkeys([*(a.channel for a in accounts), *(a.channel for a in all_accounts)]))
-    kinds = [f"{slug}.{kind}" for slug in slugs for kind in PULL_KINDS]
-    active = repository.active_jobs(kinds)
-    finished = repository.last_finished_jobs(kinds)
-    last_pulled = repository.last_pulled_by_channel()
-    counts = repository.listing_counts()
-    schedules = _schedules(request)
-    rows = []
-    for slug in slugs:
-        account = next((a for a in accounts if a.channel == slug), None) or next(
-            a for a in all_accounts if a.channel == slug
-        )
-        running = [active[k] for k in (f"{slug}.{kind}" for kind in PULL_KINDS) if k in active]
-        done = [finished[k] for k in (f"{slug}.{kind}" for kind in PULL_KINDS) if k in finished]
-        last_job = max(done, key=lambda j: j.id) if done else None
-        rows.append(
-            {
-                "channel": slug,
-                "account": account,
-                "has_adapter": slug in CHANNELS,
-                "live": counts.get(slug, {}).get("live", 0),
-                "last_pulled_at": last_pulled.get(slug),
-                "last_job": last_job,
-                "active_job": running[0] if running else None,
-                "schedule": schedules.get(slug),
-            }
-        )
+    overview = sync_status.status(session, get_database(request))
+    accounts = {a.channel: a for a in reversed(channels.list_accounts(session))}
+    for account in enabled_accounts(session):
+        accounts[account.channel] = account  # the enabled one wins
+    active = repository.active_jobs([f"{item['channel']}.{PULL_KIND}" for item in overview["channels"]])
+    live = repository.listing_counts()
+    rows = [
+        {
+            **item,
+            "account": accounts.get(item["channel"]),
+            "has_adapter": item["channel"] in CHANNELS,
+            "live": live.get(item["channel"], {}).get("live", 0),
+            "active_job": active.get(f"{item['channel']}.{PULL_KIND}"),
+        }
+        for item in overview["channels"]
+    ]
     return {
         "rows": rows,
+        "overall_latency": overview["sale_to_delist"],
+        "open_oversells": overview["open_oversells"],
         "refresh_seconds": REFRESH_SYNC_STATUS_SECONDS,
         "progress_seconds": REFRESH_PROGRESS_SECONDS,
     }
@@ -99,7 +80,7 @@ def sync_centre(request: Request, session: ReadSession, _user: CurrentUser) -> H
 
 
 @router.get("/sync/status", response_class=HTMLResponse)
-def sync_status(request: Request, session: ReadSession, _user: CurrentUser) -> HTMLResponse:
+def sync_status_panel(request: Request, session: ReadSession, _user: CurrentUser) -> HTMLResponse:
     return render(request, "sync/partials/status.html", status_context(request, session))
 
 
@@ -108,7 +89,7 @@ def sync_now(request: Request, channel: str, user: Writer) -> Response:
     database = get_database(request)
     try:
         with database.session() as session:
-            channels.request_pull_listings(session, channel)
+            sync.request_pull(session, channel, actor=user.username)
         flash(request, f"Pull from {channel} requested.", "info")
         log.info("web.sync.pull.requested", channel=channel, actor=user.username)
     except RiffError as exc:

@@ -57,7 +57,9 @@ class DiscogsOptions(BaseModel):
     rate_limit_window_seconds: float = Field(
         RATE_LIMIT_WINDOW_SECONDS, gt=0, description="Moving window length; tests shrink it (60 per 1 s)"
     )
-    require_user_agent: bool = Field(True, description="Refuse requests without a User-Agent, as Discogs does")
+    require_user_agent: bool = Field(
+        True, description="Refuse requests without a User-Agent, as Discogs does"
+    )
     user_agent_refusal: Literal["empty", "message"] = Field(
         "empty", description="The refusal's 403 body: empty (as Discogs blocks) or a JSON message"
     )

@@ -103,5 +103,10 @@ def worker(database: Database, settings: Settings) -> Any:
     # window is a second here, so give the bucket the same scale.
     jobs_settings = JobsSettings(rate_limits={"discogs": {"rate": 60.0, "burst": 60.0}})
     return Worker(
-        database, settings, jobs_settings=jobs_settings, with_scheduler=False, import_handlers=False, concurrency=1
+        database,
+        settings,
+        jobs_settings=jobs_settings,
+        with_scheduler=False,
+        import_handlers=False,
+        concurrency=1,
     )

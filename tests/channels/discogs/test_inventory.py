@@ -231,3 +231,44 @@ def make_listing(sandbox: RunningSandbox) -> str:
     ) as http:
         body = {"release_id": 1900007, "condition": "Mint (M)", "price": 25, "status": "For Sale"}
         return str(http.post("/marketplace/listings", json=body).json()["listing_id"])
+
+
+def test_listings_imported_from_the_export_are_known_to_the_sync(
+    database: Database, small_sandbox: RunningSandbox
+) -> None:
+    import csv
+    import io
+
+    from riff.records import importer
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        "listing_id,artist,title,label,catno,format,release_id,status,price,listed,comments,media_condition,"
+        "sleeve_condition,accept_offer,external_id,weight,format_quantity,location,quantity".split(",")
+    )
+    for item in newest_first(small_sandbox, 3):
+        release: dict[str, object] = item["release"]  # type: ignore[assignment]
+        price: dict[str, object] = item["price"]  # type: ignore[assignment]
+        writer.writerow(
+            [
+                item["id"],
+                release["artist"],
+                release["title"],
+                "",
+                "",
+                release["format"],
+                release["id"],
+                "For Sale",
+            ]
+            + [price["value"], "", "", item["condition"], "", "N", "", "", "", "", "1"]
+        )
+    with database.session() as session:
+        report = importer.import_records(session, buffer.getvalue().encode(), actor="test", currency="USD")
+    assert report.created == 3 and not report.errors
+
+    stats = sync(database, small_sandbox)
+
+    assert (stats.added, stats.updated) == (SMALL_SEED_SIZE - 3, 3)
+    assert count(database, Product) == SMALL_SEED_SIZE
+    assert count(database, Listing) == SMALL_SEED_SIZE

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from riff.catalog.models import ProductStatus
+from riff.catalog.models import Product, ProductStatus
 from riff.channels import service
 from riff.channels.models import AccountStatus, ChannelAccount, Listing, ListingState
 from riff.core.db import Database
@@ -50,15 +50,13 @@ def test_pull_listings_syncs_then_enriches_releases(
 ) -> None:
     with database.session() as session:
         service.request_pull_listings(session, "discogs")
-    assert worker.process_available() == 1
+    assert worker.process_available() == 2  # the sync, then the release look-ups it enqueued
     sync_job = _jobs(database, "discogs.pull_listings")[0]
     assert sync_job.status == "completed"
     with database.read_session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Record)) == SMALL_SEED_SIZE
         accounts = {listing.account_id for listing in session.scalars(sa.select(Listing))}
     assert accounts == {small_account_id}
-
-    assert worker.process_available() == 1  # discogs.enrich_releases, 5 look-ups
     enrich = _jobs(database, "discogs.enrich_releases")[0]
     assert enrich.status == "completed"
     assert len(small_sandbox.control.requests(path_prefix="/releases/")) == 5
@@ -88,10 +86,18 @@ def test_fetch_orders_feeds_the_sale_path(
 
     with database.read_session() as session:
         events = session.scalars(sa.select(SyncEvent).where(SyncEvent.kind == "order_event")).all()
-    mine = [e for e in events if (e.after or {}).get("remote_id") == bought["order"]["id"]]
+        mine = [
+            (e.product_id, e.channel, e.after)
+            for e in events
+            if (e.after or {}).get("remote_id") == bought["order"]["id"]
+        ]
+        product = session.get(Product, product_id)
+        assert product is not None
+        stock = (product.quantity, product.status)
     assert len(mine) == 1
-    assert mine[0].product_id == product_id and mine[0].channel == "discogs"
-    assert mine[0].after["status"] == "paid"
+    event_product, event_channel, after = mine[0]
+    assert (event_product, event_channel, after["status"]) == (product_id, "discogs", "paid")
+    assert stock == (0, ProductStatus.SOLD)  # the sale path took the stock once
 
 
 def test_publish_a_record_through_the_api(
@@ -125,7 +131,8 @@ def test_publish_a_record_through_the_api(
 
     with database.read_session() as session:
         listing = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).one()
-    assert listing.state == ListingState.LIVE and listing.remote_id and listing.last_error is None
+        published = (listing.state, listing.remote_id, listing.last_error)
+    assert published[0] == ListingState.LIVE and published[1] and published[2] is None
     created = small_sandbox.control.requests(path_prefix="/marketplace/listings", method="POST")
     assert [c["body"] for c in created] == [
         {
@@ -142,12 +149,15 @@ def test_publish_a_record_through_the_api(
         }
     ]
 
-    # The next sync recognises the listing as RIFF's own: nothing is added or duplicated.
+    # The next sync knows the listing as RIFF's own: it adds the shop's other listings, not this one again.
     with database.session() as session:
         service.request_pull_listings(session, "discogs")
     worker.process_available()
     result = _jobs(database, "discogs.pull_listings")[0].result or {}
-    assert result["added"] == 0 and result["linked"] == 0
+    assert (result["added"], result["linked"], result["seen"]) == (SMALL_SEED_SIZE, 0, SMALL_SEED_SIZE + 1)
+    with database.read_session() as session:
+        mine = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).all()
+        assert [(m.remote_id, (m.extras or {}).get("origin")) for m in mine] == [(published[1], "riff")]
 
 
 def test_a_revoked_token_marks_the_account(

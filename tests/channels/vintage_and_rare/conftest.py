@@ -22,7 +22,9 @@ from riff.core.settings import Settings
 from riff_sandbox.runner import RunningSandbox
 
 # The browser and the HTTP session present the same User-Agent: cf_clearance is bound to it.
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+)
 USERNAME = "sandbox-dealer"
 PASSWORD = "sandbox-password"
 SECRETS = {"username": USERNAME, "password": PASSWORD}
@@ -62,12 +64,20 @@ def creates(sandbox: RunningSandbox) -> int:
     return sum(1 for r in requests if r["path"] == "/instruments/add_edit_item" and r["status"] == 302)
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
+@pytest.fixture(scope="module")
+def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     from riff_sandbox.testing import running
 
-    with running("vintage_and_rare", tmp_path / "sandbox", **SANDBOX_OPTIONS) as started:
+    with running("vintage_and_rare", tmp_path_factory.mktemp("vr-sandbox"), **SANDBOX_OPTIONS) as started:
         yield started
+
+
+@pytest.fixture
+def sandbox(module_sandbox: RunningSandbox) -> RunningSandbox:
+    """One sandbox per module, back to its seed (items, sessions, clearances, faults, settings, request log)
+    before every test."""
+    module_sandbox.control.reset()
+    return module_sandbox
 
 
 @pytest.fixture
@@ -115,7 +125,9 @@ def make_channel(
 
 
 @pytest.fixture
-def account_id(database: Database, settings: Settings, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> int:
+def account_id(
+    database: Database, settings: Settings, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+) -> int:
     from riff.channels import service
     from riff.channels.schemas import AccountCreate
     from riff.core.security import SecretBox
@@ -172,7 +184,9 @@ class ImageServer:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @staticmethod

@@ -55,7 +55,9 @@ def logins(sandbox: RunningSandbox) -> int:
 
 
 class TestLogin:
-    def test_logs_in_once_and_keeps_the_session(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
+    def test_logs_in_once_and_keeps_the_session(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
         async def scenario(channel: VintageAndRareChannel) -> bool:
             await channel.client.account_page()
             await channel.client.account_page()
@@ -64,9 +66,16 @@ class TestLogin:
         assert run(sandbox, scenario) is True
         assert logins(sandbox) == 1
         login = sandbox.control.requests(path_prefix="/do_login")[0]
-        assert login["body"] and "open_where=header" in login["body"] and "username=sandbox-dealer" in login["body"]
+        assert (
+            login["body"]
+            and "open_where=header" in login["body"]
+            and "username=sandbox-dealer" in login["body"]
+        )
         stored = json.loads(Path(vr_env.cookie_store_path()).read_text())
-        assert {c["name"] for c in stored} == {"cf_clearance", "PHPSESSID"}  # the session survives the process
+        assert {c["name"] for c in stored} == {
+            "cf_clearance",
+            "PHPSESSID",
+        }  # the session survives the process
 
     def test_wrong_password_is_auth_expired_with_the_sites_message(
         self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
@@ -89,7 +98,9 @@ class TestLogin:
         assert (channel.client.username, channel.client.password) == ("u", "from-the-environment")
         asyncio.run(channel.aclose())
 
-    def test_expired_session_logs_in_again(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
+    def test_expired_session_logs_in_again(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
         async def scenario(channel: VintageAndRareChannel) -> bool:
             await channel.client.account_page()
             sandbox.control._call("POST", "/vintage_and_rare/expire-sessions")  # PHP's session GC
@@ -166,9 +177,16 @@ class TestCreate:
         assert item["decade"] == "1960s" and item["finish"] == "Sunburst" and item["price"] == "12500.00"
         assert item["description"] == product.description
         assert item["categories"] == ["51", "83"]
-        assert item["shipping_fees"] == {"UK": "75.00", "Europe": "50.00", "USA": "100.00", "REST OF WORLD": "150.00"}
+        assert item["shipping_fees"] == {
+            "UK": "75.00",
+            "Europe": "50.00",
+            "USA": "100.00",
+            "REST OF WORLD": "150.00",
+        }
         assert item["processing_time"] == "3" and item["processing_unit"] == "Days"
-        assert [m["size"] for m in item["media"]] == [len(ImageServer.body(f"/img/{n}.jpg")) for n in ("front", "back", "head")]
+        assert [m["size"] for m in item["media"]] == [
+            len(ImageServer.body(f"/img/{n}.jpg")) for n in ("front", "back", "head")
+        ]
         assert exports(sandbox) == 0
 
     def test_http_create_reads_the_id_from_the_redirect_when_there_is_one(
@@ -196,7 +214,10 @@ class TestCreate:
         with pytest.raises(Rejected, match="category"):
             run(sandbox, lambda ch: ch.create_listing(snapshot(category_slug="theremins"), brand="Fender"))
         with pytest.raises(Rejected, match="not in the V&R category tree"):
-            run(sandbox, lambda ch: ch.create_listing(snapshot(category_remote_ids=["51", "999"]), brand="Fender"))
+            run(
+                sandbox,
+                lambda ch: ch.create_listing(snapshot(category_remote_ids=["51", "999"]), brand="Fender"),
+            )
         assert sandbox.control.requests() == []
 
     def test_a_timeout_after_submitting_is_ambiguous_not_resubmitted(
@@ -214,10 +235,20 @@ class TestCreate:
         sandbox_settings(sandbox, id_in_redirect=True)
         product = snapshot(sku="RIFF-B-1", brand="Gibson", model="ES-335TD", year=1964, finish="Cherry",
                            category_slug="guitar-heads", image_urls=[images.url("one"), images.url("two")])  # fmt: skip
-        outcome = run(sandbox, lambda ch: ch.create_listing(product, brand="Gibson"), browser_env, create_method="browser")
+        outcome = run(
+            sandbox,
+            lambda ch: ch.create_listing(product, brand="Gibson"),
+            browser_env,
+            create_method="browser",
+        )
         assert outcome.method == "browser" and outcome.remote_id is not None
         item = sandbox_item(sandbox, outcome.remote_id)
-        assert (item["brand"], item["model"], item["year"], item["finish"]) == ("Gibson", "ES-335TD", "1964", "Cherry")
+        assert (item["brand"], item["model"], item["year"], item["finish"]) == (
+            "Gibson",
+            "ES-335TD",
+            "1964",
+            "Cherry",
+        )
         assert item["categories"] == ["53", "96", "150"]  # three levels chosen through the JavaScript selects
         assert item["description"] == product.description and item["external_id"] == "RIFF-B-1"
         assert len(item["media"]) == 2 and item["show_vat"] and not item["local_pickup"]
@@ -227,7 +258,9 @@ class TestCreate:
         self, sandbox: RunningSandbox, browser_env: VintageAndRareSettings
     ) -> None:
         sandbox.control.faults(error_5xx_burst=3, path_prefix="/instruments/add_edit_item", methods=["GET"])
-        outcome = run(sandbox, lambda ch: ch.create_listing(snapshot(sku="RIFF-FB"), brand="Fender"), browser_env)
+        outcome = run(
+            sandbox, lambda ch: ch.create_listing(snapshot(sku="RIFF-FB"), brand="Fender"), browser_env
+        )
         assert outcome.method == "browser"
         assert len(sandbox_items(sandbox, external_id="RIFF-FB")) == 1
 
@@ -239,18 +272,24 @@ class TestUpdate:
         assert outcome.remote_id
         return outcome.remote_id
 
-    def test_price_update_preserves_every_other_field(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
+    def test_price_update_preserves_every_other_field(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
         remote_id = self._created(sandbox)
         sandbox.control.edit_listing(remote_id, finish="Fiesta Red")  # edited on the site: must survive
         before = sandbox_item(sandbox, remote_id)
         changed = snapshot(price=Decimal("11999.00"), finish="Sunburst")
-        ref = run(sandbox, lambda ch: ch.update(ListingSnapshot(remote_id=remote_id, product=changed), {"price"}))
+        ref = run(
+            sandbox, lambda ch: ch.update(ListingSnapshot(remote_id=remote_id, product=changed), {"price"})
+        )
         assert ref.id == remote_id
         after = sandbox_item(sandbox, remote_id)
         differences = {k for k in before if before[k] != after.get(k)} - {"updated_at"}
         assert differences == {"price"} and after["price"] == "11999.00"
         assert after["description"] == before["description"]  # not round-tripped through the textarea
-        edit_post = sandbox.control.requests(path_prefix=f"/instruments/add_edit_item/{remote_id}", method="POST")[-1]
+        edit_post = sandbox.control.requests(
+            path_prefix=f"/instruments/add_edit_item/{remote_id}", method="POST"
+        )[-1]
         assert "item_desc" not in edit_post["body"]
 
     def test_description_brand_and_images_update(
@@ -264,13 +303,18 @@ class TestUpdate:
                                           {"description", "brand", "images"}))  # fmt: skip
         after = sandbox_item(sandbox, remote_id)
         assert after["brand"] == "Gibson" and after["description"] == "<h2>New</h2><p>Text</p>"
-        assert [m["size"] for m in after["media"]] == [len(ImageServer.body(f"/img/{n}.jpg")) for n in ("new-1", "new-2")]
+        assert [m["size"] for m in after["media"]] == [
+            len(ImageServer.body(f"/img/{n}.jpg")) for n in ("new-1", "new-2")
+        ]
         assert not {m["media_id"] for m in old_media} & {m["media_id"] for m in after["media"]}
         assert len(sandbox.control.requests(path_prefix="/ajax/dropzone_upload")) == 2
 
     def test_unknown_field_is_rejected(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
         with pytest.raises(Rejected, match="cannot update"):
-            run(sandbox, lambda ch: ch.update(ListingSnapshot(remote_id="1", product=snapshot()), {"colour_of_sky"}))
+            run(
+                sandbox,
+                lambda ch: ch.update(ListingSnapshot(remote_id="1", product=snapshot()), {"colour_of_sky"}),
+            )
 
 
 class TestEndRelistDelete:
@@ -292,14 +336,23 @@ class TestEndRelistDelete:
                 await channel.end(listing, EndReason.NOT_SOLD)
             return [ended.state, sold, again.state, relisted.state, restored, deleted]
 
-        assert run(sandbox, scenario) == [RemoteState.SOLD, True, RemoteState.SOLD, RemoteState.LIVE, False, True]
+        assert run(sandbox, scenario) == [
+            RemoteState.SOLD,
+            True,
+            RemoteState.SOLD,
+            RemoteState.LIVE,
+            False,
+            True,
+        ]
 
 
 class TestInventoryExport:
     def test_downloads_and_parses_1500_rows(self, tmp_path: Path, vr_env: VintageAndRareSettings) -> None:
         from .conftest import clearance_cookie
 
-        with running("vintage_and_rare", tmp_path / "big", maintenance_window_utc=None) as sandbox:  # default seed
+        with running(
+            "vintage_and_rare", tmp_path / "big", maintenance_window_utc=None
+        ) as sandbox:  # default seed
             Path(vr_env.cookie_store_path()).write_text(json.dumps([clearance_cookie(sandbox)]))
             sandbox.control.purchase(120_001)  # a buyer bought the first item
 
@@ -318,14 +371,18 @@ class TestInventoryExport:
             assert page["path"] == "/instruments/export_inventory"
             assert csv["headers"]["referer"].endswith("/instruments/export_inventory")
 
-    def test_external_ids_when_the_export_keeps_them(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
+    def test_external_ids_when_the_export_keeps_them(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
         sandbox_settings(sandbox, export_external_id_share=1.0)
         rows = run(sandbox, lambda ch: ch.inventory_rows())
         assert [row.external_id for row in rows][:2] == ["RIFF-10000001", "RIFF-10000002"]
 
 
 class TestMaintenance:
-    def test_the_maintenance_page_reschedules(self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings) -> None:
+    def test_the_maintenance_page_reschedules(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
         sandbox_settings(sandbox, maintenance_now=True)
         with pytest.raises(Transient) as waiting:
             run(sandbox, lambda ch: ch.client.account_page())
@@ -350,7 +407,9 @@ class TestCookies:
     ) -> None:
         from .conftest import clearance_cookie
 
-        Path(vr_env.cookie_store_path()).write_text(json.dumps([clearance_cookie(sandbox, ttl_seconds=3 * 86400)]))
+        Path(vr_env.cookie_store_path()).write_text(
+            json.dumps([clearance_cookie(sandbox, ttl_seconds=3 * 86400)])
+        )
         channel = make_channel(sandbox, VintageAndRareSettings())
         status = channel.cookies_status()
         asyncio.run(channel.aclose())

@@ -35,7 +35,9 @@ def _ajax_down(sandbox: RunningSandbox) -> None:
 
 
 class TestValidateBrand:
-    def test_site_answer_then_cache(self, owner_client: TestClient, sandbox: RunningSandbox, account_id: int) -> None:
+    def test_site_answer_then_cache(
+        self, owner_client: TestClient, sandbox: RunningSandbox, account_id: int
+    ) -> None:
         first = _validate(owner_client, "Fender")
         assert first == {"brand": "Fender", "valid": True, "brand_id": "383", "source": "vr_ajax", "cached": False,
                          "error_code": None, "message": None}  # fmt: skip
@@ -79,7 +81,11 @@ class TestValidateBrand:
         assert unknown["valid"] is None and unknown["error_code"] == "api_unavailable"
 
     def test_a_slow_site_times_out_after_vr_brand_timeout(
-        self, owner_client: TestClient, sandbox: RunningSandbox, account_id: int, monkeypatch: pytest.MonkeyPatch
+        self,
+        owner_client: TestClient,
+        sandbox: RunningSandbox,
+        account_id: int,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         monkeypatch.setenv("VR_BRAND_TIMEOUT", "0.2")
         reset_vr_settings_cache()
@@ -89,7 +95,10 @@ class TestValidateBrand:
 
     def test_suggestions(self, owner_client: TestClient, sandbox: RunningSandbox, account_id: int) -> None:
         answer = owner_client.get("/api/vr/brand-suggestions", params={"term": "Ric"}).json()
-        assert answer["suggestions"] == [{"name": "Rickenbacker", "id": "1021"}, {"name": "B.C. Rich", "id": "1385"}]
+        assert answer["suggestions"] == [
+            {"name": "Rickenbacker", "id": "1021"},
+            {"name": "B.C. Rich", "id": "1385"},
+        ]
 
 
 class TestBrandCache:

@@ -25,7 +25,9 @@ def cli_env(
     database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, vr_env: VintageAndRareSettings
 ) -> Iterator[None]:
     monkeypatch.setenv("RIFF_DATABASE_URL", database.url)
-    monkeypatch.setenv("RIFF_SECRET_KEY", settings.secret_key.get_secret_value() if settings.secret_key else "")
+    monkeypatch.setenv(
+        "RIFF_SECRET_KEY", settings.secret_key.get_secret_value() if settings.secret_key else ""
+    )
     monkeypatch.setenv("RIFF_DATA_DIR", str(settings.data_dir))
     reset_settings_cache()
     yield
@@ -44,7 +46,9 @@ def _run(*args: str) -> str:
 def test_cookies_status_export_and_the_env_round_trip(
     cli_env: None, sandbox: RunningSandbox, vr_env: VintageAndRareSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    Path(vr_env.cookie_store_path()).write_text(json.dumps([clearance_cookie(sandbox, ttl_seconds=5 * 86400)]))
+    Path(vr_env.cookie_store_path()).write_text(
+        json.dumps([clearance_cookie(sandbox, ttl_seconds=5 * 86400)])
+    )
     status = json.loads(_run("cookies-status", "--json"))
     assert [c["name"] for c in status["cookies"]] == ["cf_clearance"]
     assert "expires in 5.0 days" in status["warnings"][0]
@@ -59,14 +63,18 @@ def test_cookies_status_export_and_the_env_round_trip(
     assert json.loads(_run("cookies-status", "--json"))["cookies"][0]["name"] == "cf_clearance"
 
 
-def test_validate_brand_and_resolution_commands(cli_env: None, sandbox: RunningSandbox, account_id: int) -> None:
+def test_validate_brand_and_resolution_commands(
+    cli_env: None, sandbox: RunningSandbox, account_id: int
+) -> None:
     assert json.loads(_run("validate-brand", "Marshall"))["valid"] is True
     assert json.loads(_run("resolution-status"))["pending_count"] == 0
     assert json.loads(_run("resolve-pending")) == {"resolved": 0, "failed": 0, "errors": [], "pending": 0,
                                                    "downloads": 0}  # fmt: skip
 
 
-def test_known_brands_refresh(cli_env: None, sandbox: RunningSandbox, account_id: int, tmp_path: Path) -> None:
+def test_known_brands_refresh(
+    cli_env: None, sandbox: RunningSandbox, account_id: int, tmp_path: Path
+) -> None:
     target = tmp_path / "known.json"
     _run("known-brands", "--output", str(target))
     names = json.loads(target.read_text())["brands"]

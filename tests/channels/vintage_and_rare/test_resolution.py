@@ -39,7 +39,10 @@ class TestMatchBatch:
 
     def test_identical_jobs_get_their_own_rows_in_creation_order(self) -> None:
         rows = [row(201, "Fender", "Stratocaster"), row(202, "Fender", "Stratocaster")]
-        jobs = [("first", criteria("S1", "Fender", "Stratocaster")), ("second", criteria("S2", "Fender", "Stratocaster"))]
+        jobs = [
+            ("first", criteria("S1", "Fender", "Stratocaster")),
+            ("second", criteria("S2", "Fender", "Stratocaster")),
+        ]
         found = match_batch(jobs, rows)
         assert (found["first"].product_id, found["second"].product_id) == (201, 202)
 
@@ -53,10 +56,15 @@ class TestMatchBatch:
         assert match_batch([("a", criteria("S", "Vox", "AC30"))], rows, taken={401}) == {}
 
     def test_without_a_floor_the_price_must_agree(self) -> None:
-        rows = [row(11, "Fender", "Stratocaster", price="6500.00"), row(12, "Fender", "Stratocaster", price="12500.00")]
+        rows = [
+            row(11, "Fender", "Stratocaster", price="6500.00"),
+            row(12, "Fender", "Stratocaster", price="12500.00"),
+        ]
         found = match_batch([("a", criteria("S", "Fender", "Stratocaster", last=0, price="12500.00"))], rows)
         assert found["a"].product_id == 12
-        assert match_batch([("a", criteria("S", "Fender", "Stratocaster", last=0, price="99.00"))], rows) == {}
+        assert (
+            match_batch([("a", criteria("S", "Fender", "Stratocaster", last=0, price="99.00"))], rows) == {}
+        )
 
     def test_criteria_survive_the_job_payload(self) -> None:
         original = criteria("S", "Fender", "Stratocaster", finish="Sunburst")

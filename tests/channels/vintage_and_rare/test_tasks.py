@@ -45,7 +45,11 @@ def _publish(client: TestClient, product_ids: list[int]) -> None:
 
 def _listings(database: Database) -> list[Listing]:
     with database.read_session() as session:
-        found = list(session.scalars(sa.select(Listing).where(Listing.channel == "vintage_and_rare").order_by(Listing.id)))
+        found = list(
+            session.scalars(
+                sa.select(Listing).where(Listing.channel == "vintage_and_rare").order_by(Listing.id)
+            )
+        )
         for listing in found:
             session.expunge(listing)
         return found
@@ -86,7 +90,12 @@ class TestPublish:
         assert _jobs(database, PUBLISH)[-1].result["skipped"] == "the product is already listed on V&R"  # type: ignore[index]
 
     def test_single_job_resolves_when_the_queue_is_empty(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         [product_id] = _products(database, 1)
         _publish(owner_client, [product_id])
@@ -94,7 +103,11 @@ class TestPublish:
         [job] = _jobs(database, PUBLISH)
         assert job.status == "completed_pending_id"
         criteria = job.payload["match_criteria"]
-        assert criteria["brand"] == "Fender" and criteria["model"] == "Stratocaster" and criteria["sku"] == "RIFF-30000000"
+        assert (
+            criteria["brand"] == "Fender"
+            and criteria["model"] == "Stratocaster"
+            and criteria["sku"] == "RIFF-30000000"
+        )
         assert criteria["last_known_vr_id"] == 0 and criteria["created_at"]
         [resolve] = _jobs(database, RESOLVE)
         assert resolve.payload == {"trigger": "queue_empty"}
@@ -105,7 +118,12 @@ class TestPublish:
         assert _jobs(database, PUBLISH)[0].result["remote_id"] == "120021"  # type: ignore[index]
 
     def test_five_queued_jobs_share_one_download(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         product_ids = _products(database, 5)
         _publish(owner_client, product_ids)
@@ -137,7 +155,12 @@ class TestPublish:
         ]  # fmt: skip
 
     def test_unaccepted_brand_is_listed_under_the_fallback_brand_with_a_warning(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         sandbox_settings(sandbox, id_in_redirect=True)
         [product_id] = _products(database, 1, brand="Bespoke Luthier Co")
@@ -145,13 +168,22 @@ class TestPublish:
         worker.process_available()
         [listing] = _listings(database)
         assert listing.state == State.LIVE
-        assert listing.last_error and listing.last_error.startswith("warning:") and "Justin" in listing.last_error
+        assert (
+            listing.last_error
+            and listing.last_error.startswith("warning:")
+            and "Justin" in listing.last_error
+        )
         assert sandbox_item(sandbox, listing.remote_id or "")["brand"] == "Justin"
         shown = owner_client.get(f"/api/products/{product_id}/listings").json()[0]
         assert "fallback brand" in shown["last_error"]
 
     def test_maintenance_reschedules_the_job_instead_of_failing_it(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         sandbox_settings(sandbox, maintenance_now=True)
         [product_id] = _products(database, 1)
@@ -170,14 +202,23 @@ class TestResolution:
         assert _statuses(database) == ["completed_pending_id"] * count
 
     def test_manual_trigger(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         self._pending(owner_client, database, worker, 3)
         status = owner_client.get("/api/vr/resolution-status").json()
         assert status["pending_count"] == 3 and status["oldest_pending"] and status["last_resolution"] is None
         answer = owner_client.post("/api/vr/resolve-pending")
         assert answer.status_code == 200
-        assert {k: answer.json()[k] for k in ("resolved", "failed", "errors")} == {"resolved": 3, "failed": 0, "errors": []}
+        assert {k: answer.json()[k] for k in ("resolved", "failed", "errors")} == {
+            "resolved": 3,
+            "failed": 0,
+            "errors": [],
+        }
         assert _statuses(database) == ["completed"] * 3 and exports(sandbox) == 1
         status = owner_client.get("/api/vr/resolution-status").json()
         assert status["pending_count"] == 0 and status["last_resolution"] is not None
@@ -186,7 +227,12 @@ class TestResolution:
         assert exports(sandbox) == 1
 
     def test_graceful_shutdown_resolves_before_the_worker_exits(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, settings: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        settings: Any,
     ) -> None:
         import riff.channels.vintage_and_rare.tasks  # noqa: F401
         from riff.jobs.config import JobsSettings
@@ -242,9 +288,16 @@ class TestResolution:
         assert _statuses(database) == ["completed"] and _listings(database)[0].state == State.LIVE
 
     def test_a_failed_download_retries_later_and_never_blocks_creates(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
-        sandbox.control.faults(error_5xx_burst=100, path_prefix="/instruments/export_inventory/export_inventory")
+        sandbox.control.faults(
+            error_5xx_burst=100, path_prefix="/instruments/export_inventory/export_inventory"
+        )
         _publish(owner_client, _products(database, 1))
         worker.process_available()
         [resolve] = _jobs(database, RESOLVE)
@@ -272,7 +325,12 @@ class TestResolution:
         assert status["needs_review_count"] == 1
 
     def test_a_resumed_job_never_submits_twice(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         """A worker killed right after submitting leaves the write-ahead criteria: the retry goes pending."""
         from riff.jobs import update_job_payload
@@ -295,7 +353,12 @@ class TestResolution:
 
 class TestRemoteActions:
     def test_end_delete_relist_through_the_api(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         sandbox_settings(sandbox, id_in_redirect=True)
         [product_id] = _products(database, 1)
@@ -308,7 +371,10 @@ class TestRemoteActions:
         assert _listings(database)[0].state == State.ENDED
         assert owner_client.post(f"/api/vr/listings/{remote_id}/relist").status_code == 202
         worker.process_available()
-        assert sandbox_item(sandbox, remote_id or "")["sold"] is False and _listings(database)[0].state == State.LIVE
+        assert (
+            sandbox_item(sandbox, remote_id or "")["sold"] is False
+            and _listings(database)[0].state == State.LIVE
+        )
         # An item RIFF does not know (listed on the site by hand) can be ended by its V&R id too.
         assert owner_client.post("/api/vr/listings/120003/end").status_code == 202
         assert owner_client.post(f"/api/vr/listings/{remote_id}/delete").status_code == 202
@@ -319,7 +385,12 @@ class TestRemoteActions:
         assert listing.remote_id is None and listing.extras["previous_remote_ids"] == [remote_id]
 
     def test_update_job_sends_the_changed_price(
-        self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
     ) -> None:
         from decimal import Decimal
 
@@ -366,7 +437,11 @@ class TestSettings:
         for name, value in values.items():
             monkeypatch.setenv(name, value)
         settings = VintageAndRareSettings()
-        assert settings.username == "dealer" and settings.password and settings.password.get_secret_value() == "secret"
+        assert (
+            settings.username == "dealer"
+            and settings.password
+            and settings.password.get_secret_value() == "secret"
+        )
         assert str(settings.cookies_file) == "/tmp/c.json" and settings.cookies_base64
         assert settings.user_agent == "Mozilla/5.0 X" and settings.selenium_grid_url == "http://grid:4444"
         assert settings.headless is False and settings.brand_cache_ttl == 60 and settings.brand_cache_max == 5

@@ -48,7 +48,9 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
 
 
 @pytest.fixture
-def spawn_worker(settings: Settings, database: Database, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def spawn_worker(
+    settings: Settings, database: Database, tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def spawn() -> subprocess.Popen[bytes]:

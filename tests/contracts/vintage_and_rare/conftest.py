@@ -13,7 +13,11 @@ from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import running
 
 USER_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-BROWSER_HEADERS = {"User-Agent": USER_AGENT, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html,*/*;q=0.8"}
+BROWSER_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Accept": "text/html,*/*;q=0.8",
+}
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
@@ -36,10 +40,15 @@ def clearance(site: RunningSandbox, user_agent: str = USER_AGENT, **extra: Any) 
     return str(body["value"])
 
 
-def browser(site: RunningSandbox, *, cleared: bool = True, headers: dict[str, str] | None = None) -> httpx.Client:
+def browser(
+    site: RunningSandbox, *, cleared: bool = True, headers: dict[str, str] | None = None
+) -> httpx.Client:
     """A client that looks like a browser that already passed the challenge."""
     client = httpx.Client(
-        base_url=site.base_url, headers={**BROWSER_HEADERS, **(headers or {})}, timeout=TIMEOUT, trust_env=False
+        base_url=site.base_url,
+        headers={**BROWSER_HEADERS, **(headers or {})},
+        timeout=TIMEOUT,
+        trust_env=False,
     )
     if cleared:
         client.cookies.set("cf_clearance", clearance(site, client.headers["user-agent"]))

@@ -38,7 +38,11 @@ def _form(page: str) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
     for element in form.iter("input", "textarea", "select"):
         name = element.get("name")
-        if not name or element.get("type") == "file" or (element.get("type") == "checkbox" and element.get("checked") is None):
+        if (
+            not name
+            or element.get("type") == "file"
+            or (element.get("type") == "checkbox" and element.get("checked") is None)
+        ):
             continue
         if element.tag == "textarea":
             value = element.text or ""
@@ -88,6 +92,7 @@ class TestCloudflare:
 
     def test_the_challenge_script_proves_a_browser(self, site: RunningSandbox) -> None:
         with browser(site, cleared=False) as client:
+
             def attempt(webdriver: bool, correct: bool = True) -> httpx.Response:
                 page = client.get("/").text
                 nonce = re.search(r'var nonce = "([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
@@ -118,7 +123,9 @@ class TestAccount:
     def test_login_and_session(self, site: RunningSandbox) -> None:
         with browser(site) as client:
             assert client.get("/account").headers["location"] == "/login"
-            wrong = client.post("/do_login", data={"username": "sandbox-dealer", "pass": "nope", "open_where": "header"})
+            wrong = client.post(
+                "/do_login", data={"username": "sandbox-dealer", "pass": "nope", "open_where": "header"}
+            )
             assert wrong.status_code == 200 and "Invalid username or password." in wrong.text
         client = logged_in(site)
         try:
@@ -161,13 +168,28 @@ class TestAjax:
         with browser(site) as client:
             assert client.post("/ajax/check_brand_exists", data={"brand_name": "Fender"}).status_code == 403
             no_origin = {"X-Requested-With": "XMLHttpRequest"}
-            assert client.post("/ajax/check_brand_exists", data={"brand_name": "Fender"}, headers=no_origin).status_code == 403
-            as_json = client.post("/ajax/check_brand_exists", json={"brand_name": "Fender"}, headers=ajax_headers(site))
+            assert (
+                client.post(
+                    "/ajax/check_brand_exists", data={"brand_name": "Fender"}, headers=no_origin
+                ).status_code
+                == 403
+            )
+            as_json = client.post(
+                "/ajax/check_brand_exists", json={"brand_name": "Fender"}, headers=ajax_headers(site)
+            )
             assert as_json.status_code == 403
             headers = ajax_headers(site)
-            assert client.post("/ajax/check_brand_exists", data={"brand_name": "Fender"}, headers=headers).text == '"383"'
-            assert client.post("/ajax/check_brand_exists", data={"brand_name": "Nope"}, headers=headers).text == '"0"'
-            suggestions = client.post("/ajax/get_suggested_brands_name", data={"term": "mar"}, headers=headers).json()
+            assert (
+                client.post("/ajax/check_brand_exists", data={"brand_name": "Fender"}, headers=headers).text
+                == '"383"'
+            )
+            assert (
+                client.post("/ajax/check_brand_exists", data={"brand_name": "Nope"}, headers=headers).text
+                == '"0"'
+            )
+            suggestions = client.post(
+                "/ajax/get_suggested_brands_name", data={"term": "mar"}, headers=headers
+            ).json()
             assert {"label": "Marshall", "value": "Marshall"}.items() <= suggestions[0].items()
 
     def test_item_actions(self, site: RunningSandbox, http: httpx.Client) -> None:
@@ -179,28 +201,43 @@ class TestAjax:
         assert http.post("/ajax/delete_item", data={"product_id": unsold}).text == "true"
         assert http.post("/ajax/mark_as_sold/1", data={"product_id": unsold}).text == "false"
         assert http.get(f"/product/{unsold}").status_code == 404
-        upload = http.post("/ajax/dropzone_upload/48213", files={"filename[0]": ("a.jpg", b"\xff\xd8data", "image/jpeg")})
+        upload = http.post(
+            "/ajax/dropzone_upload/48213", files={"filename[0]": ("a.jpg", b"\xff\xd8data", "image/jpeg")}
+        )
         [stored] = upload.json()
-        assert set(stored) == {"success", "file_unique_id", "thumbnailName", "fileName", "size"} and stored["size"] == 6
+        assert (
+            set(stored) == {"success", "file_unique_id", "thumbnailName", "fileName", "size"}
+            and stored["size"] == 6
+        )
 
 
 class TestItemForm:
     def test_add_form_shape(self, http: httpx.Client) -> None:
         page = http.get("/instruments/add_edit_item").text
         values = _form(page)
-        assert values["user_id"] == ["48213"] and len(values["form_token"][0]) == 32 and values["item_id"] == [""]
+        assert (
+            values["user_id"] == ["48213"]
+            and len(values["form_token"][0]) == 32
+            and values["item_id"] == [""]
+        )
         assert values["categ_level_0"] == [""]  # filled by JavaScript from window.VR_CATEGORIES
         assert "window.VR_CATEGORIES" in page and 'id="submit_step_1"' in page and "cc-nb-okagree" in page
         assert values["shipping_fees_region[]"] == ["UK", "Europe", "USA", "REST OF WORLD"]
 
-    def test_create_redirects_without_the_id_unless_configured(self, site: RunningSandbox, http: httpx.Client) -> None:
+    def test_create_redirects_without_the_id_unless_configured(
+        self, site: RunningSandbox, http: httpx.Client
+    ) -> None:
         created = _new_item(http)
         assert created.status_code == 302 and created.headers["location"] == "/account/items?added=1"
         settings(site, id_in_redirect=True)
         revealed = _new_item(http, external_id="RIFF-C-2")
         assert re.fullmatch(r"/instruments/add_edit_item/120032\?created=1", revealed.headers["location"])
         stored = item(site, 120_031)
-        assert (stored["brand"], stored["model"], stored["categories"]) == ("Fender", "Telecaster", ["51", "83"])
+        assert (stored["brand"], stored["model"], stored["categories"]) == (
+            "Fender",
+            "Telecaster",
+            ["51", "83"],
+        )
         assert stored["description"] == "<p>Twang &amp; <b>bite</b></p>" and stored["decade"] == "1960s"
 
     def test_the_form_token_is_single_use_and_errors_are_shown(self, http: httpx.Client) -> None:
@@ -226,7 +263,11 @@ class TestItemForm:
         saved = http.post(f"/instruments/add_edit_item/{item_id}", files=_multipart(values))
         assert saved.status_code == 302
         stored = item(site, item_id)
-        assert stored["price"] == "4999.00" and stored["finish"] == "" and stored["description"].startswith("<p>Twang")
+        assert (
+            stored["price"] == "4999.00"
+            and stored["finish"] == ""
+            and stored["description"].startswith("<p>Twang")
+        )
 
 
 class TestMaintenanceAndSimulators:
@@ -250,4 +291,6 @@ class TestMaintenanceAndSimulators:
         site.control.faults(rate_limit={"every_nth": 1, "retry_after_seconds": 9})
         with browser(site) as client:
             response = client.get("/")
-        assert response.status_code == 429 and response.headers["retry-after"] == "9" and "1015" in response.text
+        assert (
+            response.status_code == 429 and response.headers["retry-after"] == "9" and "1015" in response.text
+        )

@@ -35,6 +35,7 @@ from riff.channels.errors import (
     ErrorKey,
     ErrorResolution,
     NotFound,
+    RateLimited,
     Rejected,
     ResponseAction,
     Transient,
@@ -225,6 +226,8 @@ class VintageAndRareClient:
                 retry_after=_retry_after(response),
                 endpoint=f"{method} {template}",
             )
+            if isinstance(error, RateLimited) and self.session.rate_limiter is not None:
+                self.session.rate_limiter.penalize(consts.SLUG, error.retry_after or 1.0)
             if error.retryable and attempt < attempts and (error.retry_after or 0) <= 5:
                 await asyncio.sleep(error.retry_after or INLINE_RETRY_SECONDS[min(attempt, 2) - 1])
                 continue

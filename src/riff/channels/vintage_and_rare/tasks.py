@@ -89,7 +89,8 @@ async def publish(ctx: Any) -> Any:
         marker = _marker(listing)
         snapshot = service.product_snapshot(session, listing.product, SLUG, listing)
         last_known_id = max(
-            repository.max_known_remote_id(session), int((account.config or {}).get("last_export_max_id") or 0)
+            repository.max_known_remote_id(session),
+            int((account.config or {}).get("last_export_max_id") or 0),
         )
     other_job = marker.get("pending_job_id")
     if marker.get("state") in ("submitting", "submitted") and other_job not in (None, ctx.job_id):
