@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -315,6 +316,7 @@ def run(products: int, requests: int, database_url: str | None, seed: int) -> di
                 "bytes": len(response.content),
             }
     database.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
     return {
         "bench": "ui_pages",
         "database": "postgresql" if url.startswith("postgres") else "sqlite",

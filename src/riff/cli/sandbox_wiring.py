@@ -19,6 +19,7 @@ from riff.core.db import Database
 from riff.core.logging import get_logger
 from riff.core.security import SecretBox, load_secret_key
 from riff.core.settings import Settings
+from riff_sandbox.ebay import consts as ebay_sandbox
 from riff_sandbox.registry import SANDBOXES
 from riff_sandbox.runner import RunningSandbox, start_many
 from riff_sandbox.shopify import consts as shopify_sandbox
@@ -35,6 +36,21 @@ SANDBOX_ACCOUNTS: dict[str, AccountFactory] = {
     "discogs": lambda sb: (
         {"username": "riff_records", "user_agent": "RIFF-Sandbox/0.1", "currency": "USD"},
         {"token": sb.token or ""},
+    ),
+    "ebay": lambda sb: (
+        {
+            "shipping_profile_id": "252277357017",
+            "return_profile_id": "252277356017",
+            "payment_profile_id": "252277358017",
+            "postal_code": "WC2H 8NA",
+            "currency": "GBP",
+        },
+        {
+            "client_id": ebay_sandbox.APP_ID,
+            "client_secret": ebay_sandbox.CERT_ID,
+            "dev_id": ebay_sandbox.DEV_ID,
+            "refresh_token": ebay_sandbox.DEFAULT_REFRESH_TOKEN,
+        },
     ),
     "shopify": lambda sb: (
         {"shop_domain": shopify_sandbox.DEFAULT_SHOP_DOMAIN, "currency": "GBP"},

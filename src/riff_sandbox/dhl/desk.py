@@ -195,6 +195,10 @@ def quote(origin: str, destination: str, packages: list[dict[str, Any]], planned
                 "deliveryCapabilities": {
                     "deliveryTypeCode": "QDDC",
                     "estimatedDeliveryDateAndTime": delivery.strftime("%Y-%m-%dT23:59:00"),
+                    "destinationServiceAreaCode": destination[:2] + "X",
+                    "destinationFacilityAreaCode": destination[:2] + "F",
+                    "deliveryAdditionalDays": 0,
+                    "deliveryDayOfWeek": delivery.isoweekday(),
                     "totalTransitDays": days,
                 },
                 "pricingDate": planned.date().isoformat(),

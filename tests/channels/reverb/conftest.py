@@ -55,4 +55,4 @@ def worker(database: Database, settings: Settings) -> Any:
     import riff.channels.reverb.tasks  # noqa: F401 - registers the reverb.* handlers
     from riff.jobs.worker import Worker
 
-    return Worker(database, settings, scheduler=False, concurrency=1)
+    return Worker(database, settings, with_scheduler=False, concurrency=1)
