@@ -74,9 +74,16 @@ def _start_workers(url: str, count: int, log_dir: Path) -> list[subprocess.Popen
         "RIFF_DATA_DIR": str(log_dir),
     }
     command = [
-        sys.executable, "-m", "riff.jobs.worker_main", "--concurrency", str(CONCURRENCY_PER_WORKER),
-        "--no-scheduler", "--no-discover", "--import", str(Path(__file__).resolve()),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "riff.jobs.worker_main",
+        "--concurrency",
+        str(CONCURRENCY_PER_WORKER),
+        "--no-scheduler",
+        "--no-discover",
+        "--import",
+        str(Path(__file__).resolve()),
+    ]
     processes = []
     for index in range(count):
         log = (log_dir / f"worker-{count}-{index}.log").open("wb")

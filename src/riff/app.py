@@ -122,6 +122,8 @@ def _routers() -> list[Any]:
     from riff.jobs.endpoints import router as jobs_router
     from riff.orders.endpoints import router as orders_router
     from riff.records.endpoints import router as records_router
+    from riff.research.endpoints import router as research_router
+    from riff.research.views import router as research_views_router
     from riff.storefront.endpoints import router as storefront_router
     from riff.sync.endpoints import router as sync_router
     from riff.web.views import router as web_router
@@ -140,6 +142,8 @@ def _routers() -> list[Any]:
         orders_router,
         fulfilment_router,
         records_router,
+        research_router,
+        research_views_router,
         storefront_router,
         sync_router,
     ]

@@ -30,3 +30,12 @@ def port_for(name: str, port_base: int) -> int:
 from riff_sandbox.dhl.platform import DhlSandbox  # noqa: E402
 
 SANDBOXES["dhl"] = DhlSandbox
+
+# Market research sources (read-only; riff.research.collectors): eBay Browse, Etsy Open API v3, Reddit.
+from riff_sandbox.ebay_browse.platform import EbayBrowseSandbox  # noqa: E402
+from riff_sandbox.etsy.platform import EtsySandbox  # noqa: E402
+from riff_sandbox.reddit.platform import RedditSandbox  # noqa: E402
+
+SANDBOXES["ebay_browse"] = EbayBrowseSandbox
+SANDBOXES["etsy"] = EtsySandbox
+SANDBOXES["reddit"] = RedditSandbox

@@ -89,9 +89,16 @@ class WorkerProcesses:
         log_file = log_path.open("wb")
         self._logs.append(log_file)
         command = [
-            sys.executable, "-m", "riff.jobs.worker_main", "--concurrency", str(concurrency),
-            "--no-discover", "--import", "jobs.handlers", *args,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "riff.jobs.worker_main",
+            "--concurrency",
+            str(concurrency),
+            "--no-discover",
+            "--import",
+            "jobs.handlers",
+            *args,
+        ]
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT
         )

@@ -26,9 +26,12 @@ def _fail(database: Database, job: Job) -> None:
 
     with database.session() as session:
         service.fail_attempt(
-            session, claimed, ErrorInfo("401 token expired", "riff.channels.errors.AuthExpired", False, None),
-            owner="w", jobs_settings=JobsSettings(),
-        )  # fmt: skip
+            session,
+            claimed,
+            ErrorInfo("401 token expired", "riff.channels.errors.AuthExpired", False, None),
+            owner="w",
+            jobs_settings=JobsSettings(),
+        )
 
 
 def test_list_filter_and_paginate(database: Database, owner_client: TestClient) -> None:

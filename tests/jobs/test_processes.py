@@ -115,9 +115,7 @@ def test_chaos_sigkill_twenty_times_while_300_jobs_run(
     ids = []
     with database.session() as session:
         for _ in range(300):
-            job = service.enqueue(
-                session, "test.record", payload={"sleep": round(rng.uniform(0.05, 0.25), 3)}
-            )
+            job = service.enqueue(session, "test.record", payload={"sleep": round(rng.uniform(0.1, 0.35), 3)})
             assert job is not None
             ids.append(job.id)
     live = [worker_processes.start(concurrency=4, args=("--no-scheduler",)) for _ in range(2)]

@@ -218,6 +218,22 @@ class TestOutcomes:
         assert _job(database, job.id).status == "queued"
 
 
+def test_the_prune_job_deletes_old_finished_jobs(
+    database: Database, worker: Worker, frozen_clock: FrozenClock
+) -> None:
+    import riff.jobs.tasks  # noqa: F401 - registers jobs.prune (workers import every tasks module)
+
+    old = [_enqueue(database, "tw.ok") for _ in range(3)]
+    failed = _enqueue(database, "tw.raise", payload={"error": "permanent"})
+    worker.process_available()
+    frozen_clock.advance(days=15)
+    prune = _enqueue(database, "jobs.prune")
+    worker.process_available()
+    jobs = jobs_by_id(database)
+    assert jobs[prune.id].result == {"deleted": 3}
+    assert sorted(jobs) == [failed.id, prune.id] and not set(jobs) & {job.id for job in old}
+
+
 class TestRetries:
     def test_backoff_schedule_on_the_frozen_clock(
         self, database: Database, settings: Settings, frozen_clock: FrozenClock
@@ -312,8 +328,10 @@ class TestLeases:
         worker._sweep()
         stored = _job(database, job.id)
         assert (stored.status, stored.attempts, stored.last_error_class) == (
-            "queued", 1, "riff.jobs.errors.LeaseExpired"
-        )  # fmt: skip
+            "queued",
+            1,
+            "riff.jobs.errors.LeaseExpired",
+        )
         frozen_clock.advance(seconds=60)  # past the backoff
         worker.process_available()
         stored = _job(database, job.id)

@@ -230,9 +230,14 @@ def enqueue_job(
     database = open_database()
     with database.session() as session:
         job = service.enqueue(
-            session, kind, payload=body, channel=channel, product_id=product_id, priority=priority,
+            session,
+            kind,
+            payload=body,
+            channel=channel,
+            product_id=product_id,
+            priority=priority,
             coalesce_key=coalesce_key,
-        )  # fmt: skip
+        )
         data = _job_dict(job) if job is not None else None
     if as_json:
         print_json(data)

@@ -86,8 +86,9 @@ async def upload_tracking(ctx: JobContext) -> dict[str, Any] | None:
             remote = await adapter.mark_shipped(remote_id, carrier, tracking)
     except ChannelError as exc:
         final = not exc.retryable or ctx.is_last_attempt
+        status = f" (HTTP {exc.status_code})" if exc.status_code else ""
         with ctx.database.session() as session:
-            service.upload_failed(session, shipment_id, exc.message, final=final)
+            service.upload_failed(session, shipment_id, f"{slug}: {exc.message}{status}", final=final)
         if isinstance(exc, AuthExpired):
             channel_tasks.record_failure(ctx.database, exc, account_id=account.id, listing_id=None)
         raise

@@ -1,11 +1,11 @@
 """Handler registry (kind -> function), worker shutdown hooks, and the context a handler receives.
 
-from riff.jobs import job_handler, JobContext, Priority
+Example::
 
-@job_handler("reverb.publish", max_attempts=8)
-async def publish(ctx: JobContext) -> dict[str, Any] | None:
-    with ctx.database.session() as session:   # the handler's own unit of work
-        ...
+    @job_handler("reverb.publish", max_attempts=8)
+    async def publish(ctx: JobContext) -> dict[str, Any] | None:
+        with ctx.database.session() as session:  # the handler's own unit of work
+            ...
 """
 
 from __future__ import annotations

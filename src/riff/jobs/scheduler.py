@@ -146,8 +146,13 @@ class Scheduler:
                 coalesce_key=SCHEDULE_COALESCE_PREFIX + name,
             )
             runs.set_last_job(name, job.id if job is not None else None)
-        log.info("jobs.schedule.fired", schedule=name, kind=schedule.kind, fire_time=due.isoformat(),
-                 job_id=job.id if job else None)  # fmt: skip
+        log.info(
+            "jobs.schedule.fired",
+            schedule=name,
+            kind=schedule.kind,
+            fire_time=due.isoformat(),
+            job_id=job.id if job else None,
+        )
         return job.id if job is not None else None
 
     def seconds_until_next(self, now: dt.datetime | None = None) -> float:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from riff.core.clock import utcnow
 from riff.core.logging import get_logger
-from riff.jobs import notify, registry
+from riff.jobs import metrics, notify, registry
 from riff.jobs.config import JobsSettings, get_jobs_settings
 from riff.jobs.consts import (
     MAX_COALESCE_KEY_CHARS,
@@ -85,7 +85,7 @@ def enqueue(
         job = _enqueue_coalesced(repository, values)
     notify.mark_enqueued(session)
     if job is not None:
-        _metrics().enqueued(kind)
+        metrics.enqueued(kind)
     return job
 
 
@@ -260,8 +260,13 @@ def _requeue(
     run_after: dt.datetime,
     extra: dict[str, Any],
 ) -> JobStatus | None:
-    values = {**extra, "status": JobStatus.QUEUED.value, "run_after": run_after, "lease_owner": None,
-              "lease_expires_at": None}  # fmt: skip
+    values = {
+        **extra,
+        "status": JobStatus.QUEUED.value,
+        "run_after": run_after,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
     if job.coalesce_key is None:
         done = repository.finish_attempt(job.id, owner=owner, attempt=job.attempts, values=values)
         return JobStatus.QUEUED if done else None
@@ -346,8 +351,9 @@ def release_jobs(session: Session, owner: str, reason: str) -> list[int]:
     released: list[int] = []
     for job in repository.held_by(owner):
         now = utcnow()
-        error = ErrorInfo(message=reason, error_class="riff.jobs.worker.ForcedShutdown", retryable=True,
-                          retry_after=0.0)  # fmt: skip
+        error = ErrorInfo(
+            message=reason, error_class="riff.jobs.worker.ForcedShutdown", retryable=True, retry_after=0.0
+        )
         # A shutdown is not the job's fault: it must not use up the job's last attempt.
         extra = {**_error_values(error, now), "max_attempts": max(job.max_attempts, job.attempts + 1)}
         if _requeue(repository, job, owner=owner, run_after=now, extra=extra):
@@ -518,9 +524,3 @@ def prune_finished(session: Session, *, retention_days: int, batch: int = 1000) 
     """Delete one batch of completed/cancelled jobs older than the retention period (failed ones stay)."""
     cutoff = utcnow() - dt.timedelta(days=retention_days)
     return JobRepository(session).delete_finished_before([s.value for s in PRUNABLE_STATUSES], cutoff, batch)
-
-
-def _metrics() -> Any:
-    from riff.jobs import metrics
-
-    return metrics

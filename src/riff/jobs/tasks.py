@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from riff.jobs import service
-from riff.jobs.consts import Priority
 from riff.jobs.registry import JobContext, job_handler
 
 PRUNE_BATCH = 1000
-PRUNE_PRIORITY = Priority.LOW
 
 
 @job_handler("jobs.prune", max_attempts=3)

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import Any
 
+from riff.core.clock import utcnow
 from riff.core.db import Database
 from riff.core.logging import get_logger
 from riff.core.settings import Settings, get_settings
@@ -100,6 +101,7 @@ class Worker:
         self._finished = threading.Event()
         self._started = False  # a Worker runs once: start it, stop it, make a new one to run again
         self._thread: threading.Thread | None = None
+        self._listener: Any = None
         self.log = log.bind(worker_id=self.worker_id)
 
     # ---- public lifecycle ---------------------------------------------------------------------
@@ -174,9 +176,9 @@ class Worker:
 
     def _run(self) -> None:
         notify.register_wake_event(self._wake)
-        self._start_threads()
-        self.log.info("jobs.worker.started", concurrency=self.concurrency, database=self.database.dialect)
         try:
+            self._start_threads()
+            self.log.info("jobs.worker.started", concurrency=self.concurrency, database=self.database.dialect)
             self._dispatch_loop()
         finally:
             self._shutdown()
@@ -212,8 +214,6 @@ class Worker:
             return poll
         if next_at is None:
             return poll
-        from riff.core.clock import utcnow
-
         return min(poll, max(0.001, (next_at - utcnow()).total_seconds()))
 
     def _claim(self, limit: int) -> list[ClaimedJob]:
@@ -268,7 +268,7 @@ class Worker:
             scheduler = self.scheduler
             self._spawn(lambda: scheduler.run(self._service_stop), "riff-jobs-scheduler")
         if self.database.dialect == "postgresql":
-            self._listener: Any = notify.PostgresListener(self.database, self._wake, self._service_stop)
+            self._listener = notify.PostgresListener(self.database, self._wake, self._service_stop)
         else:
             self._listener = notify.SqliteChangeWatcher(self.database, self._wake, self._service_stop)
         self._listener.start()
@@ -486,6 +486,7 @@ class Worker:
         return previous
 
     def _shutdown(self) -> None:
+        self._stop.set()
         self._service_stop.set()
         grace = self.jobs_settings.shutdown_grace_seconds
         deadline = None if grace is None else time.monotonic() + grace
@@ -504,7 +505,8 @@ class Worker:
             if thread.name.startswith("riff-job-runner") and self._busy():
                 continue  # stuck in a handler after a forced stop: leave it (daemon thread)
             thread.join(timeout=5)
-        self._listener.join(timeout=2)
+        if self._listener is not None:
+            self._listener.join(timeout=2)
         if not self._force.is_set():
             self._run_shutdown_hooks()
         if self._books is not self.database:
@@ -534,8 +536,11 @@ class Worker:
                 if asyncio.iscoroutine(outcome):
                     asyncio.run(outcome)
             except Exception as exc:
-                self.log.exception("jobs.worker.shutdown_hook_error", hook=getattr(hook, "__qualname__", repr(hook)),
-                                   error=type(exc).__name__)  # fmt: skip
+                self.log.exception(
+                    "jobs.worker.shutdown_hook_error",
+                    hook=getattr(hook, "__qualname__", repr(hook)),
+                    error=type(exc).__name__,
+                )
 
 
 def _bookkeeping_database(database: Database, jobs_settings: JobsSettings) -> Database:

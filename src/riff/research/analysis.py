@@ -163,7 +163,15 @@ class ListingText:
 
 def _tags(result: Analysis, styles: list[str], extra: tuple[str, ...]) -> list[str]:
     tags: list[str] = []
-    for value in (result.brand, result.category, result.era, *styles, result.wash, result.size, result.condition):
+    for value in (
+        result.brand,
+        result.category,
+        result.era,
+        *styles,
+        result.wash,
+        result.size,
+        result.condition,
+    ):
         if value:
             tag = value.lower().replace("_", " ")
             if tag not in tags:
@@ -246,7 +254,7 @@ SYSTEM_PROMPT = (
     'object with the keys "brand", "size", "style", "condition", "era", "wash", "category", "tags" and '
     '"summary". brand: the maker (for records the label) or null. era: the decade the item was made, like '
     '"1960s", or null (a reissue is dated by when it was made). condition: one of new, excellent, very_good, '
-    'good, fair, poor or null. category: one of guitar, bass, amp, record, denim, other. wash: denim wash or '
+    "good, fair, poor or null. category: one of guitar, bass, amp, record, denim, other. wash: denim wash or "
     "instrument finish or null. tags: up to 12 short lowercase strings. summary: one line under 160 "
     "characters. Use only what the listing says."
 )
@@ -287,7 +295,11 @@ class LlmAnalysis(BaseModel):
     def _condition(cls, value: Any) -> Any:
         if isinstance(value, str):
             normalized = value.strip().lower().replace(" ", "_").replace("-", "_")
-            return normalized if normalized in {"new", "excellent", "very_good", "good", "fair", "poor"} else None
+            return (
+                normalized
+                if normalized in {"new", "excellent", "very_good", "good", "fair", "poor"}
+                else None
+            )
         return value
 
     @field_validator("category", mode="before")
@@ -345,7 +357,9 @@ async def analyze_with_llm(
             {"role": "user", "content": json.dumps(user, ensure_ascii=False)},
         ],
     }
-    async with httpx.AsyncClient(timeout=settings.llm_timeout_seconds, transport=transport, trust_env=False) as http:
+    async with httpx.AsyncClient(
+        timeout=settings.llm_timeout_seconds, transport=transport, trust_env=False
+    ) as http:
         try:
             response = await http.post(url, json=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -14,7 +14,12 @@ from riff.research import pricing, service
 from riff.research.config import get_research_settings
 from riff.research.consts import MAX_LISTING_PAGE, MAX_TREND_DAYS
 from riff.research.models import MarketListing
-from riff.research.repository import ListingRepository, SavedSearchRepository, SyncJobRepository, TrendRepository
+from riff.research.repository import (
+    ListingRepository,
+    SavedSearchRepository,
+    SyncJobRepository,
+    TrendRepository,
+)
 from riff.research.schemas import (
     AnalysisAccepted,
     BrandOut,
@@ -38,7 +43,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {**READ_ERRORS, 403: _ERROR, 409
 
 PlatformQ = Annotated[Literal["ebay", "etsy", "reddit"] | None, Query(description="ebay, etsy or reddit")]
 CategoryQ = Annotated[
-    Literal["guitar", "bass", "amp", "record", "denim", "other"] | None, Query(description="Research category")
+    Literal["guitar", "bass", "amp", "record", "denim", "other"] | None,
+    Query(description="Research category"),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_LISTING_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
@@ -106,7 +112,9 @@ def get_listing(listing_id: int, session: ReadSession, _user: CurrentUser) -> Ma
     return listing
 
 
-@router.post("/listings/{listing_id}/analyze", status_code=202, response_model=AnalysisAccepted, responses=WRITE_ERRORS)
+@router.post(
+    "/listings/{listing_id}/analyze", status_code=202, response_model=AnalysisAccepted, responses=WRITE_ERRORS
+)
 def analyze_listing(listing_id: int, session: DbSession, _user: Writer) -> dict[str, Any]:
     """Queue an AI analysis of the listing (the OpenAI-compatible endpoint when configured, else offline)."""
     return {"listing_id": listing_id, "job_id": service.request_analysis(session, listing_id)}
@@ -124,7 +132,9 @@ def get_trends(
     """Daily trend rows (count, avg/median/min/max/IQR price, engagement) for the last ``days`` days: every
     platform unless one is named, every category/brand unless one is named."""
     return list(
-        TrendRepository(session).query(since=service.since_days(days), platform=platform, category=category, brand=brand)
+        TrendRepository(session).query(
+            since=service.since_days(days), platform=platform, category=category, brand=brand
+        )
     )
 
 
@@ -156,14 +166,20 @@ def sync_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    items, total = SyncJobRepository(session).history(platform=platform, status=status, limit=limit, offset=offset)
+    items, total = SyncJobRepository(session).history(
+        platform=platform, status=status, limit=limit, offset=offset
+    )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.post("/sync", status_code=202, response_model=SyncAccepted, responses=WRITE_ERRORS)
 def trigger_sync(body: SyncRequest, session: DbSession, user: Writer) -> dict[str, Any]:
     """Run a sync now (a job per platform); poll ``GET /api/research/sync/{job_id}``."""
-    return {"jobs": service.request_sync(session, body.platform, query=body.query, limit=body.limit, actor=user.username)}
+    return {
+        "jobs": service.request_sync(
+            session, body.platform, query=body.query, limit=body.limit, actor=user.username
+        )
+    }
 
 
 @router.get("/sync/{job_id}", response_model=JobStatusOut, responses=READ_ERRORS)

@@ -27,7 +27,13 @@ def fold(text: str) -> str:
     """Lower case, accents removed, curly quotes straightened: ``Höfner’s`` -> ``hofner's``."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"').lower()
+    return (
+        text.replace("\u2019", "'")
+        .replace("\u2018", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+        .lower()
+    )
 
 
 _BRACKET_TAG = re.compile(r"^\s*(?:\[[^\]]{1,30}\]\s*)+")
@@ -52,7 +58,9 @@ _SYMBOL_FIRST = re.compile(
 )
 _SYMBOL_AFTER = re.compile(r"(?<![\w.,])" + _AMOUNT + r"\s?(?P<cur>€|£)", re.I)
 _CODE_AFTER = re.compile(
-    r"(?<![\w.,$£€])" + _AMOUNT + r"\s?(?P<code>usd|gbp|eur|euros?|cad|aud|jpy|dollars?|bucks|pounds|quid|yen)\b",
+    r"(?<![\w.,$£€])"
+    + _AMOUNT
+    + r"\s?(?P<code>usd|gbp|eur|euros?|cad|aud|jpy|dollars?|bucks|pounds|quid|yen)\b",
     re.I,
 )
 _CODE_FIRST = re.compile(r"\b(?P<code>usd|gbp|eur|cad|aud)\s?" + _AMOUNT, re.I)
@@ -73,7 +81,9 @@ _NOT_A_PRICE_AFTER = re.compile(
     r"watts?\b|w\b|lbs?\b|kg\b|oz\b|rpm\b|miles?\b|x\s?\d|×|'s\b|s\b|pcs\b|pieces\b|people\b|times\b|copies\b)",
     re.I,
 )
-_SHIPPED = re.compile(r"^\W{0,3}(?:shipped|ship(?:ping)? incl\w*|incl\w* ship\w*|free ship\w*|delivered)", re.I)
+_SHIPPED = re.compile(
+    r"^\W{0,3}(?:shipped|ship(?:ping)? incl\w*|incl\w* ship\w*|free ship\w*|delivered)", re.I
+)
 _LATER_PRICE_CUE = re.compile(r"(?:now|pd|price drop|dropped to|reduced to|new price)\W{0,4}$", re.I)
 _STRUCK = re.compile(r"~~.*?~~", re.S)
 MAX_PRICE = Decimal("10000000")
@@ -200,10 +210,16 @@ def brand_rules() -> tuple[tuple[BrandRule, ...], tuple[ModelRule, ...]]:
             if context
             else None
         )
-        brands.append(BrandRule(entry["name"], _alias_regex(entry["aliases"]), tuple(entry["categories"]), context_re))
+        brands.append(
+            BrandRule(entry["name"], _alias_regex(entry["aliases"]), tuple(entry["categories"]), context_re)
+        )
     models = [
         ModelRule(
-            re.compile(r"(?<![\w$£€#/.-])(?:" + m["pattern"] + r")(?![\w])(?![\s-]*(?:style|copy|type|clone|replica)\b)"),
+            re.compile(
+                r"(?<![\w$£€#/.-])(?:"
+                + m["pattern"]
+                + r")(?![\w])(?![\s-]*(?:style|copy|type|clone|replica)\b)"
+            ),
             m.get("brand"),
             m["category"],
         )
@@ -218,13 +234,15 @@ def brand_names() -> dict[str, tuple[str, ...]]:
     return {rule.name: rule.categories for rule in brand_rules()[0]}
 
 
-_NEGATED_BEFORE = re.compile(r"(?:\bnot|\bno|\blike|\bsimilar to|\bfits|\bfor|\bvs\.?|\bcompare to|\bstyle of|\bà la)\s*$")
+_NEGATED_BEFORE = re.compile(
+    r"(?:\bnot|\bno|\blike|\bsimilar to|\bfits|\bfor|\bvs\.?|\bcompare to|\bstyle of|\bà la)\s*$"
+)
 _WINDOW_WORDS = 4
 
 
 def _near(text: str, start: int, end: int, pattern: re.Pattern[str]) -> bool:
     before = text[:start].split()[-_WINDOW_WORDS:]
-    after = text[end:].split()[:_WINDOW_WORDS + 1]
+    after = text[end:].split()[: _WINDOW_WORDS + 1]
     return bool(pattern.search(" ".join([*before, text[start:end], *after])))
 
 
@@ -256,12 +274,9 @@ def find_brands(text: str) -> list[BrandMatch]:
             found.append(BrandMatch(rule.name, start, False))
             break
     for model in models:
-        match = model.pattern.search(folded)
-        if match:
-            if model.brand is None:
-                found.append(BrandMatch("", match.start(), True, model.category))
-            else:
-                found.append(BrandMatch(model.brand, match.start(), True, model.category))
+        hit = model.pattern.search(folded)
+        if hit:
+            found.append(BrandMatch(model.brand or "", hit.start(), True, model.category))
     return sorted(found, key=lambda m: (m.start, m.via_model))
 
 
@@ -292,7 +307,15 @@ _LETTER_SIZE = re.compile(
 )
 _LETTER_SIZE_PAREN = re.compile(r"[(\[](xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl)[)\]]", re.I)
 _SHOE_SIZE = re.compile(r"\b(?:size\s*)?(us|uk|eu)\s?(\d{1,2}(?:\.5)?)(?:\s?[de]{1,2})?\b", re.I)
-_LETTER_NAMES = {"small": "S", "medium": "M", "large": "L", "x-large": "XL", "xx-large": "XXL", "2xl": "XXL", "3xl": "XXXL"}
+_LETTER_NAMES = {
+    "small": "S",
+    "medium": "M",
+    "large": "L",
+    "x-large": "XL",
+    "xx-large": "XXL",
+    "2xl": "XXL",
+    "3xl": "XXXL",
+}
 
 
 def identify_size(title: str, description: str = "", category: str | None = None) -> str | None:
@@ -396,7 +419,11 @@ def find_years(text: str, *, reissue_is_era: bool = False) -> list[YearMention]:
             continue
         if not reissue_is_era and (_REISSUE_AFTER.match(after) or _REISSUE_BEFORE.search(before)):
             continue
-        if match.group(2) and not re.match(r"^\s?(?:[a-z]|\(|-)", after) and not _STRONG_BEFORE.search(before):
+        if (
+            match.group(2)
+            and not re.match(r"^\s?(?:[a-z]|\(|-)", after)
+            and not _STRONG_BEFORE.search(before)
+        ):
             # A bare '65 must be followed by a word ("'65 Strat") or be introduced ("circa '65").
             if not re.search(r"[a-z]\s*$", before):
                 continue
@@ -444,15 +471,27 @@ CONDITION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
     for name, pattern in (
         ("poor", r"\bfor parts\b|\bnot working\b|\bbroken\b(?! in)|\bpoor condition\b|\bspares or repair\b"),
-        ("new", r"\bnwt\b|\bbnwt\b|new with(?:out)? tags|\bbrand new\b|\bdeadstock\b|\bdead stock\b|\bds\b|"
-                r"\bunworn\b|\bnew old stock\b|\bnos\b|\bstill sealed\b|\bsealed\b|\bunplayed\b"),
-        ("excellent", r"\bnear mint\b|\bmint\b(?! green| colou?r)|\bnm\b|\bexcellent\b|\bexc\b|\blike new\b|\bpristine\b|"
-                      r"\b(?:9\.5|9|10)/10\b|\bimmaculate\b"),
-        ("very_good", r"\bvery good\b|\bvg\+|\bvg\s?plus\b|\bgreat condition\b|\blightly worn\b|\blight wear\b|"
-                      r"\b8(?:\.5)?/10\b|\bgreat shape\b"),
-        ("fair", r"\bfair condition\b|\bfair shape\b|\bin fair\b|\bwell worn\b|\bheavily worn\b|\bbeater\b|"
-                 r"\bplayer grade\b|\bplayer'?s grade\b|\bneeds work\b|\bproject (?:guitar|amp|piece)\b|"
-                 r"\bfixer(?: upper)?\b|\bsold as is\b|\b[56]/10\b|\bthrashed\b"),
+        (
+            "new",
+            r"\bnwt\b|\bbnwt\b|new with(?:out)? tags|\bbrand new\b|\bdeadstock\b|\bdead stock\b|\bds\b|"
+            r"\bunworn\b|\bnew old stock\b|\bnos\b|\bstill sealed\b|\bsealed\b|\bunplayed\b",
+        ),
+        (
+            "excellent",
+            r"\bnear mint\b|\bmint\b(?! green| colou?r)|\bnm\b|\bexcellent\b|\bexc\b|\blike new\b|\bpristine\b|"
+            r"\b(?:9\.5|9|10)/10\b|\bimmaculate\b",
+        ),
+        (
+            "very_good",
+            r"\bvery good\b|\bvg\+|\bvg\s?plus\b|\bgreat condition\b|\blightly worn\b|\blight wear\b|"
+            r"\b8(?:\.5)?/10\b|\bgreat shape\b",
+        ),
+        (
+            "fair",
+            r"\bfair condition\b|\bfair shape\b|\bin fair\b|\bwell worn\b|\bheavily worn\b|\bbeater\b|"
+            r"\bplayer grade\b|\bplayer'?s grade\b|\bneeds work\b|\bproject (?:guitar|amp|piece)\b|"
+            r"\bfixer(?: upper)?\b|\bsold as is\b|\b[56]/10\b|\bthrashed\b",
+        ),
         ("good", r"\bgood condition\b|\bgood shape\b|\bvg\b|\bgently used\b|\bsome wear\b|\b7/10\b|\bg\+"),
     )
 )
@@ -471,34 +510,180 @@ def identify_condition(title: str, description: str = "") -> str | None:
 
 
 STYLE_TERMS: dict[str, tuple[str, ...]] = {
-    "denim": ("selvedge", "selvage", "slim straight", "straight leg", "slim tapered", "tapered", "bootcut",
-              "boot cut", "relaxed", "skinny", "wide leg", "high rise", "mom jeans", "carpenter", "painter",
-              "type i", "type ii", "type iii", "trucker", "chore coat", "overalls", "western shirt",
-              "sanforized", "unsanforized", "shrink to fit", "loomstate", "big e", "redline", "hidden rivets",
-              "button fly", "zip fly", "chain stitch", "jacket"),
-    "guitar": ("solid body", "semi-hollow", "hollow body", "archtop", "acoustic", "electric", "dreadnought",
-               "parlor", "12-string", "left-handed", "lefty", "bigsby", "tremolo", "hardtail", "humbucker",
-               "p-90", "p90", "single coil", "relic", "refin", "all original", "slab board", "rosewood",
-               "maple neck", "brazilian rosewood", "custom color"),
+    "denim": (
+        "selvedge",
+        "selvage",
+        "slim straight",
+        "straight leg",
+        "slim tapered",
+        "tapered",
+        "bootcut",
+        "boot cut",
+        "relaxed",
+        "skinny",
+        "wide leg",
+        "high rise",
+        "mom jeans",
+        "carpenter",
+        "painter",
+        "type i",
+        "type ii",
+        "type iii",
+        "trucker",
+        "chore coat",
+        "overalls",
+        "western shirt",
+        "sanforized",
+        "unsanforized",
+        "shrink to fit",
+        "loomstate",
+        "big e",
+        "redline",
+        "hidden rivets",
+        "button fly",
+        "zip fly",
+        "chain stitch",
+        "jacket",
+    ),
+    "guitar": (
+        "solid body",
+        "semi-hollow",
+        "hollow body",
+        "archtop",
+        "acoustic",
+        "electric",
+        "dreadnought",
+        "parlor",
+        "12-string",
+        "left-handed",
+        "lefty",
+        "bigsby",
+        "tremolo",
+        "hardtail",
+        "humbucker",
+        "p-90",
+        "p90",
+        "single coil",
+        "relic",
+        "refin",
+        "all original",
+        "slab board",
+        "rosewood",
+        "maple neck",
+        "brazilian rosewood",
+        "custom color",
+    ),
     "bass": ("short scale", "long scale", "fretless", "flatwound", "4-string", "5-string"),
-    "amp": ("combo", "head", "cabinet", "4x12", "2x12", "1x12", "2x10", "4x10", "1x15", "tube", "valve",
-            "solid state", "tweed", "blackface", "silverface", "brownface", "blonde", "plexi", "reverb",
-            "tremolo", "hand-wired", "handwired", "point-to-point"),
-    "record": ("lp", "ep", "7\"", "10\"", "12\"", "45 rpm", "78 rpm", "first pressing", "1st press", "original pressing",
-               "reissue", "mono", "stereo", "gatefold", "promo", "white label", "test pressing", "audiophile",
-               "180g", "rvg", "deep groove", "box set", "picture disc", "colored vinyl", "colour vinyl"),
+    "amp": (
+        "combo",
+        "head",
+        "cabinet",
+        "4x12",
+        "2x12",
+        "1x12",
+        "2x10",
+        "4x10",
+        "1x15",
+        "tube",
+        "valve",
+        "solid state",
+        "tweed",
+        "blackface",
+        "silverface",
+        "brownface",
+        "blonde",
+        "plexi",
+        "reverb",
+        "tremolo",
+        "hand-wired",
+        "handwired",
+        "point-to-point",
+    ),
+    "record": (
+        "lp",
+        "ep",
+        '7"',
+        '10"',
+        '12"',
+        "45 rpm",
+        "78 rpm",
+        "first pressing",
+        "1st press",
+        "original pressing",
+        "reissue",
+        "mono",
+        "stereo",
+        "gatefold",
+        "promo",
+        "white label",
+        "test pressing",
+        "audiophile",
+        "180g",
+        "rvg",
+        "deep groove",
+        "box set",
+        "picture disc",
+        "colored vinyl",
+        "colour vinyl",
+    ),
 }
 DENIM_WASHES: tuple[str, ...] = (
-    "raw", "rigid", "rinsed", "one wash", "onewash", "stonewash", "stone wash", "acid wash", "light wash",
-    "medium wash", "mid wash", "dark wash", "indigo", "black", "faded", "distressed", "whiskers", "honeycombs",
-    "bleached", "overdyed", "grey", "ecru",
+    "raw",
+    "rigid",
+    "rinsed",
+    "one wash",
+    "onewash",
+    "stonewash",
+    "stone wash",
+    "acid wash",
+    "light wash",
+    "medium wash",
+    "mid wash",
+    "dark wash",
+    "indigo",
+    "black",
+    "faded",
+    "distressed",
+    "whiskers",
+    "honeycombs",
+    "bleached",
+    "overdyed",
+    "grey",
+    "ecru",
 )
 FINISHES: tuple[str, ...] = (
-    "3-tone sunburst", "three tone sunburst", "2-tone sunburst", "sunburst", "tobacco burst", "cherry burst",
-    "cherry", "olympic white", "lake placid blue", "fiesta red", "sonic blue", "candy apple red", "shoreline gold",
-    "surf green", "seafoam green", "goldtop", "gold top", "natural", "blonde", "butterscotch", "walnut", "ebony",
-    "tv yellow", "pelham blue", "burgundy mist", "inca silver", "firemist", "dakota red", "vintage white",
-    "refinished", "nitro", "tolex",
+    "3-tone sunburst",
+    "three tone sunburst",
+    "2-tone sunburst",
+    "sunburst",
+    "tobacco burst",
+    "cherry burst",
+    "cherry",
+    "olympic white",
+    "lake placid blue",
+    "fiesta red",
+    "sonic blue",
+    "candy apple red",
+    "shoreline gold",
+    "surf green",
+    "seafoam green",
+    "goldtop",
+    "gold top",
+    "natural",
+    "blonde",
+    "butterscotch",
+    "walnut",
+    "ebony",
+    "tv yellow",
+    "pelham blue",
+    "burgundy mist",
+    "inca silver",
+    "firemist",
+    "dakota red",
+    "vintage white",
+    "refinished",
+    "nitro",
+    "tolex",
 )
 
 
@@ -557,7 +742,9 @@ def engagement_score(
 
 # ---- sold flags -------------------------------------------------------------------------------------------
 
-_SOLD = re.compile(r"\[\s*sold\s*\]|\(\s*sold\s*\)|^\s*sold\b|\bsold\s*$|\bsold out\b|\bsold!|\bclosed\b", re.I)
+_SOLD = re.compile(
+    r"\[\s*sold\s*\]|\(\s*sold\s*\)|^\s*sold\b|\bsold\s*$|\bsold out\b|\bsold!|\bclosed\b", re.I
+)
 
 
 def looks_sold(*texts: str | None) -> bool:

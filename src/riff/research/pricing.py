@@ -204,7 +204,9 @@ def suggest_price(session: Session, product_id: int, research: ResearchSettings)
         "currency": currency,
         "current_price": _q(current) if current is not None else None,
         "current_price_percentile": position,
-        "confidence": "high" if overall["count"] >= 15 else ("medium" if overall["count"] >= MIN_FOR_CONFIDENCE else "low"),
+        "confidence": "high"
+        if overall["count"] >= 15
+        else ("medium" if overall["count"] >= MIN_FOR_CONFIDENCE else "low"),
         "comparables": overall,
         "asking": asking,
         "sold": sold,

@@ -62,7 +62,12 @@ class ListingRepository:
         by_id = {row["external_id"]: row for row in rows}
         if not by_id:
             return counts
-        columns = [MarketListing.id, MarketListing.external_id, MarketListing.ai_method, MarketListing.engagement_score]
+        columns = [
+            MarketListing.id,
+            MarketListing.external_id,
+            MarketListing.ai_method,
+            MarketListing.engagement_score,
+        ]
         columns += [getattr(MarketListing, f) for f in CHANGE_FIELDS]
         existing = {
             row.external_id: row
@@ -73,8 +78,14 @@ class ListingRepository:
             )
         }
         new_rows = [
-            {**row, "platform": platform, "first_seen_at": now, "last_seen_at": now, "created_at": now,
-             "updated_at": now}  # fmt: skip
+            {
+                **row,
+                "platform": platform,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }  # fmt: skip
             for external_id, row in by_id.items()
             if external_id not in existing
         ]
@@ -106,7 +117,9 @@ class ListingRepository:
                 values.update({f: row[f] for f in RULE_FIELDS if f in row})
             values["last_seen_at"] = now
             values["updated_at"] = now
-            self.session.execute(sa.update(MarketListing).where(MarketListing.id == current.id).values(**values))
+            self.session.execute(
+                sa.update(MarketListing).where(MarketListing.id == current.id).values(**values)
+            )
             counts.updated += 1
         if touched:
             for start in range(0, len(touched), 500):
@@ -163,7 +176,9 @@ class ListingRepository:
     def page(
         self, query: sa.Select[Any], *, sort_by: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[MarketListing], int]:
-        total = self.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+        total = (
+            self.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+        )
         column = {
             "created_at": MarketListing.first_seen_at,
             "price": MarketListing.price_base,
@@ -172,15 +187,23 @@ class ListingRepository:
             "last_seen_at": MarketListing.last_seen_at,
         }[sort_by]
         order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-        items = self.session.scalars(query.order_by(order, MarketListing.id.desc()).limit(limit).offset(offset))
+        items = self.session.scalars(
+            query.order_by(order, MarketListing.id.desc()).limit(limit).offset(offset)
+        )
         return list(items), int(total)
 
-    def search(self, terms: list[str], platform: str | None, limit: int, offset: int) -> tuple[list[MarketListing], int]:
+    def search(
+        self, terms: list[str], platform: str | None, limit: int, offset: int
+    ) -> tuple[list[MarketListing], int]:
         """Listings whose title, brand or description contains every term (case-insensitive), the ones with
         more terms in the title first, then the newest."""
         query = sa.select(MarketListing)
         haystack = sa.func.lower(
-            MarketListing.title + " " + sa.func.coalesce(MarketListing.brand, "") + " " + MarketListing.description
+            MarketListing.title
+            + " "
+            + sa.func.coalesce(MarketListing.brand, "")
+            + " "
+            + MarketListing.description
         )
         title = sa.func.lower(MarketListing.title + " " + sa.func.coalesce(MarketListing.brand, ""))
         for term in terms:
@@ -221,7 +244,9 @@ class ListingRepository:
     def max_id(self) -> int:
         return int(self.session.scalar(sa.select(sa.func.max(MarketListing.id))) or 0)
 
-    def new_matches(self, search: SavedSearch, *, after_id: int, up_to_id: int, limit: int) -> list[MarketListing]:
+    def new_matches(
+        self, search: SavedSearch, *, after_id: int, up_to_id: int, limit: int
+    ) -> list[MarketListing]:
         query = sa.select(MarketListing).where(MarketListing.id > after_id, MarketListing.id <= up_to_id)
         if search.platforms:
             query = query.where(MarketListing.platform.in_(search.platforms))
@@ -239,7 +264,11 @@ class ListingRepository:
         if filters.get("exclude_sold"):
             query = query.where(sa.or_(MarketListing.sold.is_(None), MarketListing.sold.is_(False)))
         haystack = sa.func.lower(
-            MarketListing.title + " " + sa.func.coalesce(MarketListing.brand, "") + " " + MarketListing.description
+            MarketListing.title
+            + " "
+            + sa.func.coalesce(MarketListing.brand, "")
+            + " "
+            + MarketListing.description
         )
         for term in (search.query or "").split():
             query = query.where(haystack.contains(term.lower(), autoescape=True))
@@ -307,10 +336,14 @@ class ListingRepository:
             return {}
         query = (
             sa.select(MarketListing.brand, sa.func.count())
-            .where(MarketListing.brand.in_(names), MarketListing.first_seen_at >= start, MarketListing.first_seen_at < end)
+            .where(
+                MarketListing.brand.in_(names),
+                MarketListing.first_seen_at >= start,
+                MarketListing.first_seen_at < end,
+            )
             .group_by(MarketListing.brand)
         )
-        return {brand: int(count) for brand, count in self.session.execute(query)}
+        return {str(brand): int(count) for brand, count in self.session.execute(query)}
 
     def price_values(
         self, since: dt.datetime, platform: str | None = None, category: str | None = None, limit: int = 20000
@@ -322,7 +355,7 @@ class ListingRepository:
             query = query.where(MarketListing.platform == platform)
         if category:
             query = query.where(MarketListing.category == category)
-        return [Decimal(v) for v in self.session.scalars(query.limit(limit))]
+        return [Decimal(v) for v in self.session.scalars(query.limit(limit)) if v is not None]
 
 
 def _money(value: Any) -> Decimal | None:
@@ -351,7 +384,9 @@ class SyncJobRepository:
             query = query.where(MarketSyncJob.status == status)
         total = self.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         items = self.session.scalars(
-            query.order_by(MarketSyncJob.started_at.desc(), MarketSyncJob.id.desc()).limit(limit).offset(offset)
+            query.order_by(MarketSyncJob.started_at.desc(), MarketSyncJob.id.desc())
+            .limit(limit)
+            .offset(offset)
         )
         return list(items), int(total)
 
@@ -433,4 +468,8 @@ class SavedSearchRepository:
     def listings(self, ids: Sequence[int]) -> list[MarketListing]:
         if not ids:
             return []
-        return list(self.session.scalars(sa.select(MarketListing).where(MarketListing.id.in_(list(ids))).order_by(MarketListing.id)))
+        return list(
+            self.session.scalars(
+                sa.select(MarketListing).where(MarketListing.id.in_(list(ids))).order_by(MarketListing.id)
+            )
+        )

@@ -85,7 +85,9 @@ class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: Literal["ebay", "etsy", "reddit", "all"] = "all"
-    query: str | None = Field(None, min_length=1, max_length=100, description="Ad-hoc keywords; default: configured searches")
+    query: str | None = Field(
+        None, min_length=1, max_length=100, description="Ad-hoc keywords; default: configured searches"
+    )
     limit: int | None = Field(None, ge=1, le=10_000, description="Listings per search at most")
 
 
@@ -150,9 +152,13 @@ class SavedSearchIn(BaseModel):
     platforms: list[str] = Field(default_factory=list, description="Empty: every platform")
     min_price: Decimal | None = Field(None, ge=0, description="In the research base currency")
     max_price: Decimal | None = Field(None, ge=0)
-    filters: dict[str, Any] = Field(default_factory=dict, description="brand, size, condition, category, era, exclude_sold")
+    filters: dict[str, Any] = Field(
+        default_factory=dict, description="brand, size, condition, category, era, exclude_sold"
+    )
     notify_enabled: bool = True
-    notify_url: str | None = Field(None, max_length=1000, description="Webhook receiving new matches (JSON POST)")
+    notify_url: str | None = Field(
+        None, max_length=1000, description="Webhook receiving new matches (JSON POST)"
+    )
 
     @field_validator("platforms")
     @classmethod

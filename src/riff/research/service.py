@@ -63,7 +63,9 @@ def to_base(price: Decimal | None, currency: str | None, research: ResearchSetti
     return (Decimal(price) * rate).quantize(Decimal("0.01"))
 
 
-def listing_values(collected: CollectedListing, research: ResearchSettings, now: dt.datetime) -> dict[str, Any]:
+def listing_values(
+    collected: CollectedListing, research: ResearchSettings, now: dt.datetime
+) -> dict[str, Any]:
     """Everything a ``market_listings`` row stores, with the offline analysis (brand, size, era, category,
     condition, tags) run on the way in."""
     result = analysis.analyze_offline(
@@ -140,7 +142,12 @@ def _start_record(database: Database, platform: str, specs: Sequence[SearchSpec]
                 job_id=job_id,
                 queries=[s.model_dump(mode="json", exclude_defaults=True) for s in specs],
                 started_at=utcnow(),
-                requests=0, fetched=0, added=0, updated=0, unchanged=0, errors=0,
+                requests=0,
+                fetched=0,
+                added=0,
+                updated=0,
+                unchanged=0,
+                errors=0,
             )  # fmt: skip
         )
         return record.id
@@ -212,7 +219,9 @@ async def run_sync(
         if failure is not None:
             record.error_detail = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_DETAIL]
         if counts.added:
-            jobs.enqueue(session, KIND_CHECK_SAVED, coalesce_key=KIND_CHECK_SAVED, priority=MANUAL_SYNC_PRIORITY)
+            jobs.enqueue(
+                session, KIND_CHECK_SAVED, coalesce_key=KIND_CHECK_SAVED, priority=MANUAL_SYNC_PRIORITY
+            )
     result = SyncResult(record_id, platform, status, fetched, counts.added, counts.updated, counts.unchanged,
                         errors, collector.requests, duration)  # fmt: skip
     log.info(f"research.sync.{status}", **{k: v for k, v in result.as_dict().items() if k != "status"})
@@ -221,13 +230,29 @@ async def run_sync(
     return result
 
 
-def record_not_configured(database: Database, platform: str, job_id: int | None, message: str, trigger: str) -> None:
+def record_not_configured(
+    database: Database, platform: str, job_id: int | None, message: str, trigger: str
+) -> None:
     with database.session() as session:
         now = utcnow()
         SyncJobRepository(session).add(
-            MarketSyncJob(platform=platform, status=SyncStatus.FAILED, trigger=trigger, job_id=job_id, queries=[],
-                          started_at=now, finished_at=now, duration_seconds=0.0, requests=0, fetched=0, added=0,
-                          updated=0, unchanged=0, errors=1, error_detail=message[:MAX_ERROR_DETAIL])  # fmt: skip
+            MarketSyncJob(
+                platform=platform,
+                status=SyncStatus.FAILED,
+                trigger=trigger,
+                job_id=job_id,
+                queries=[],
+                started_at=now,
+                finished_at=now,
+                duration_seconds=0.0,
+                requests=0,
+                fetched=0,
+                added=0,
+                updated=0,
+                unchanged=0,
+                errors=1,
+                error_detail=message[:MAX_ERROR_DETAIL],
+            )  # fmt: skip
         )
 
 
@@ -235,7 +260,12 @@ def record_not_configured(database: Database, platform: str, job_id: int | None,
 
 
 def request_sync(
-    session: Session, platform: str, *, query: str | None = None, limit: int | None = None, actor: str | None = None
+    session: Session,
+    platform: str,
+    *,
+    query: str | None = None,
+    limit: int | None = None,
+    actor: str | None = None,
 ) -> dict[str, int | None]:
     """Enqueue a sync now for one platform or ``all``; a sync of that platform still queued absorbs it.
     Returns platform -> job id (None when absorbed into the queued one)."""
@@ -307,7 +337,11 @@ def request_analysis(session: Session, listing_id: int) -> int | None:
 
 
 async def analyze_listing(
-    database: Database, listing_id: int, research: ResearchSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    database: Database,
+    listing_id: int,
+    research: ResearchSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> dict[str, Any]:
     """Re-analyse one stored listing (the LLM when configured) and store the result with its method."""
     with database.read_session() as session:
@@ -353,7 +387,9 @@ def check_saved_searches(session: Session) -> dict[str, Any]:
     for search in SavedSearchRepository(session).watched():
         if up_to <= search.last_listing_id:
             continue
-        matches = repository.new_matches(search, after_id=search.last_listing_id, up_to_id=up_to, limit=MATCH_SCAN_LIMIT)
+        matches = repository.new_matches(
+            search, after_id=search.last_listing_id, up_to_id=up_to, limit=MATCH_SCAN_LIMIT
+        )
         search.last_listing_id = up_to
         search.last_checked_at = now
         if not matches:
@@ -364,8 +400,11 @@ def check_saved_searches(session: Session) -> dict[str, Any]:
             jobs.enqueue(
                 session,
                 KIND_NOTIFY,
-                payload={"saved_search_id": search.id, "listing_ids": [m.id for m in matches[:MAX_NOTIFY_MATCHES]],
-                         "count": len(matches)},  # fmt: skip
+                payload={
+                    "saved_search_id": search.id,
+                    "listing_ids": [m.id for m in matches[:MAX_NOTIFY_MATCHES]],
+                    "count": len(matches),
+                },  # fmt: skip
                 priority=MANUAL_SYNC_PRIORITY,
             )
     session.flush()
@@ -442,7 +481,9 @@ def run_daily_trends(session: Session, research: ResearchSettings, *, days: int 
     """Recompute the last ``days`` full days (yesterday by default) and today so far."""
     today = trends.day_start(utcnow())
     start = today - dt.timedelta(days=max(1, days))
-    rows = trends.compute_trends(session, start, today + dt.timedelta(days=1), currency=research.base_currency)
+    rows = trends.compute_trends(
+        session, start, today + dt.timedelta(days=1), currency=research.base_currency
+    )
     return {"from": start.isoformat(), "rows": rows}
 
 
@@ -518,7 +559,9 @@ def platform_stats(session: Session) -> dict[str, Any]:
 
 
 def create_saved_search(session: Session, data: dict[str, Any], actor: str | None) -> SavedSearch:
-    search = SavedSearch(**data, created_by=actor, last_listing_id=ListingRepository(session).max_id(), match_count=0)
+    search = SavedSearch(
+        **data, created_by=actor, last_listing_id=ListingRepository(session).max_id(), match_count=0
+    )
     return SavedSearchRepository(session).add(search)
 
 

@@ -45,7 +45,9 @@ for _platform, _cron in SYNC_CRONS.items():
         payload={"platform": str(_platform), "trigger": "schedule"},
     )
 add_default_schedule("research.daily_trends", cron=TRENDS_CRON, kind=KIND_TRENDS, priority=int(Priority.LOW))
-add_default_schedule("research.cleanup_sync_jobs", cron=CLEANUP_CRON, kind=KIND_CLEANUP, priority=int(Priority.LOW))
+add_default_schedule(
+    "research.cleanup_sync_jobs", cron=CLEANUP_CRON, kind=KIND_CLEANUP, priority=int(Priority.LOW)
+)
 
 
 @job_handler(KIND_SYNC, max_attempts=5, timeout_seconds=3600)
@@ -104,4 +106,6 @@ async def notify_saved_search(ctx: JobContext) -> dict[str, Any]:
 
 @job_handler(KIND_ANALYZE, max_attempts=3)
 async def analyze_listing(ctx: JobContext) -> dict[str, Any]:
-    return await service.analyze_listing(ctx.database, int(ctx.payload["listing_id"]), get_research_settings())
+    return await service.analyze_listing(
+        ctx.database, int(ctx.payload["listing_id"]), get_research_settings()
+    )

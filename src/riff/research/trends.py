@@ -133,10 +133,14 @@ def compute_trends(
     now = now or utcnow()
     session.execute(_params(_DELETE), {"start": start, "end": end})
     statement = _POSTGRES if is_postgres(session) else _SQLITE
-    result = session.execute(_params(statement), {"start": start, "end": end, "now": now, "currency": currency})
+    result = session.execute(
+        _params(statement), {"start": start, "end": end, "now": now, "currency": currency}
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def compute_daily_trends(session: Session, day: dt.date, *, currency: str, now: dt.datetime | None = None) -> int:
+def compute_daily_trends(
+    session: Session, day: dt.date, *, currency: str, now: dt.datetime | None = None
+) -> int:
     start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     return compute_trends(session, start, start + dt.timedelta(days=1), currency=currency, now=now)

@@ -367,6 +367,10 @@ class Desk:
                             "shipmentTrackingNumber": shipment["shipmentTrackingNumber"],
                             "trackingNumber": piece,
                             "weight": packages[index - 1].get("weight"),
+                            "actualWeight": packages[index - 1].get("weight"),
+                            "dimensions": packages[index - 1].get("dimensions") or {},
+                            "actualDimensions": {},
+                            "unitOfMeasurements": "metric",
                             "events": events,
                         }
                         for index, piece in enumerate(shipment["pieces"], start=1)

@@ -3,7 +3,8 @@
 Beyond the toolkit's control API (faults, request log, reset, tokens) it adds, under ``/_sandbox/dhl``:
 
 - ``GET  /shipments``                      every shipment created (waybill, Message-Reference, created_at)
-- ``POST /lose-responses {count, status}`` the next ``count`` creations buy the label, then answer 5xx
+- ``POST /lose-responses {count, status}`` the next ``count`` shipment answers are lost: the label is bought
+  (or found by its Message-Reference), then the answer is a 5xx
 - ``POST /shipments/{n}/advance {steps}``  move that shipment's tracking ``steps`` checkpoints on
 - ``POST /shipments/{n}/events {code?, description?}`` add a checkpoint (default: an exception, BA)
 """

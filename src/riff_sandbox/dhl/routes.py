@@ -128,8 +128,8 @@ def build_router(platform: DhlSandbox) -> APIRouter:
         base_url = base_url_of(request)
 
         def create(desk: Desk) -> tuple[dict[str, Any], int | None]:
-            shipment, created = desk.create(body, reference)
-            lost = desk.take_lost_response() if created else None
+            shipment, _created = desk.create(body, reference)
+            lost = desk.take_lost_response()  # created or replayed: the gateway loses it
             return desk.render_created(shipment, base_url), lost
 
         rendered, lost = desk_call(create)

@@ -11,7 +11,7 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -41,7 +41,6 @@ ITEMS = "items"
 SESSIONS = "sessions"
 UPLOADS = "uploads"
 MEDIA_FILES = "media_files"
-STATE = "site_state"
 
 MAX_STORED_IMAGE_BYTES = 512 * 1024
 CHECKBOXES = (
@@ -587,7 +586,3 @@ def _b64(data: bytes) -> str:
 
 def _keep(data: bytes) -> bytes | None:
     return data if len(data) <= MAX_STORED_IMAGE_BYTES else None
-
-
-def parse_state(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(value or {})

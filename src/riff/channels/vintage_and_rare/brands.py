@@ -26,7 +26,6 @@ from typing import Any
 
 from riff.channels.errors import ChannelError
 from riff.channels.mapping import load_table
-from riff.channels.vintage_and_rare import consts
 from riff.channels.vintage_and_rare.mapping import DATA_PACKAGE, normalize_brand
 from riff.core.logging import get_logger
 
@@ -216,7 +215,3 @@ def fallback_warning(brand: str, default_brand: str) -> str:
         f"warning: V&R does not accept the brand {brand!r}; listed under the fallback brand {default_brand!r}. "
         "Edit the brand on V&R (or ask V&R to add it), then update the listing."
     )
-
-
-def consts_timeout() -> float:
-    return consts.BRAND_TIMEOUT_SECONDS

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from riff.channels.errors import AuthExpired, Rejected, Transient
+from riff.channels.errors import AuthExpired, ChannelError, FailureType, Rejected, Transient
 from riff.channels.vintage_and_rare import consts, forms
 from riff.channels.vintage_and_rare.cookies import Cookie
 from riff.channels.vintage_and_rare.settings import VintageAndRareSettings
@@ -50,8 +50,11 @@ class SubmittedButUnconfirmed(Transient):
     """The form was submitted but the page did not confirm it: the item may exist on V&R."""
 
 
-class BrowserUnavailable(AuthExpired):
-    """No browser can be started here (disabled, not installed, grid unreachable): a config problem."""
+class BrowserUnavailable(ChannelError):
+    """No browser can be started here (disabled or not installed): the user must act (harvest cookies
+    elsewhere, install Chromium, or set SELENIUM_GRID_URL). Permanent, with the steps in the message."""
+
+    failure_type = FailureType.CONFIG
 
 
 @dataclasses.dataclass
@@ -249,9 +252,6 @@ class Browser:
 
     def create_listing(self, form: BrowserForm, *, username: str | None, password: str | None) -> str:
         """Fill and submit the add form like a person; returns the URL the site lands on afterwards."""
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import Select
-
         self.open(consts.ADD_FORM_PATH)
         if "/login" in self.driver.current_url:
             if not username or not password:
@@ -260,6 +260,20 @@ class Browser:
                 )
             self.login(username, password)
             self.open(consts.ADD_FORM_PATH)
+        try:
+            return self._fill_and_submit(form)
+        except (ChannelError, SubmittedButUnconfirmed):
+            raise
+        except Exception as exc:  # before the click nothing was sent: safe to retry
+            raise Transient(
+                f"the add form could not be filled in the browser: {type(exc).__name__}: {exc}"[:500],
+                channel=consts.SLUG,
+            ) from None
+
+    def _fill_and_submit(self, form: BrowserForm) -> str:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import Select
+
         driver = self.driver
         self._accept_cookie_banner()
         page = driver.find_element(By.ID, "add_edit_item_form")

@@ -160,9 +160,11 @@ class VintageAndRareClient:
         stream_to: Path | None = None,
         login: bool = True,
         attempts: int = 3,
+        bootstrap: bool = True,
     ) -> VRResponse:
         """One logical request, through Cloudflare, maintenance and login. ``attempts`` > 1 only for
-        requests that are safe to send again."""
+        requests that are safe to send again; ``bootstrap=False`` answers a challenge with ``Transient``
+        instead of starting a browser (calls with a budget of seconds, like the brand check)."""
         self.check_maintenance()
         template = template or path.split("?", 1)[0]
         if login and not self.has_session():
@@ -185,6 +187,11 @@ class VintageAndRareClient:
             if response.saved_to is not None and (response.status >= 300 or not _is_csv(response)):
                 response.content = response.saved_to.read_bytes()[:65536]
             if is_challenge(response):
+                if not bootstrap:
+                    raise Transient(
+                        "Cloudflare challenged the request", channel=consts.SLUG, status_code=response.status,
+                        endpoint=f"{method} {template}",
+                    )  # fmt: skip
                 if bootstrapped:
                     raise Transient(
                         "Cloudflare still challenges after a browser passed it (a bot score on this client?); "
@@ -288,7 +295,10 @@ class VintageAndRareClient:
                 return
             errors = forms.page_errors(response.content)
             raise AuthExpired(
-                "V&R refused the username/password" + (f": {errors[0]}" if errors else ""),
+                "V&R refused the username/password"
+                + (f": {errors[0]}" if errors else "")
+                + ". Save new credentials with `riff channels set <id> --secret username --secret password` "
+                "(or set VINTAGE_AND_RARE_USERNAME / VINTAGE_AND_RARE_PASSWORD)",
                 channel=consts.SLUG,
                 status_code=response.status,
             )
@@ -398,6 +408,7 @@ class VintageAndRareClient:
         response = await self._call(
             "POST", consts.CHECK_BRAND_PATH, data=[("brand_name", brand)], ajax=True,
             referer=self.session.url(consts.ADD_FORM_PATH), timeout_seconds=timeout_seconds, login=False, attempts=1,
+            bootstrap=False,
         )  # fmt: skip
         return parse_brand_answer(response.text)
 

@@ -7,7 +7,6 @@ Account secrets (``channel_accounts``) may hold the username and password too; t
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -64,7 +63,3 @@ def get_vr_settings() -> VintageAndRareSettings:
 
 def reset_vr_settings_cache() -> None:
     get_vr_settings.cache_clear()
-
-
-def env_overrides_present() -> bool:
-    return bool(os.environ.get("VINTAGE_AND_RARE_USERNAME"))

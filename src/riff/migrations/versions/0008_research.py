@@ -83,7 +83,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_market_sync_jobs")),
     )
     with op.batch_alter_table("market_sync_jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_market_sync_jobs_platform_started", ["platform", "started_at"], unique=False)
+        batch_op.create_index(
+            "ix_market_sync_jobs_platform_started", ["platform", "started_at"], unique=False
+        )
         batch_op.create_index("ix_market_sync_jobs_status", ["status"], unique=False)
         batch_op.create_index("ix_market_sync_jobs_job_id", ["job_id"], unique=False)
 

@@ -89,7 +89,9 @@ def client_channel(platform: str) -> str:
     return f"research.{platform}"
 
 
-_limiters: weakref.WeakKeyDictionary[Database, dict[tuple[Any, ...], RateLimiter]] = weakref.WeakKeyDictionary()
+_limiters: weakref.WeakKeyDictionary[Database, dict[tuple[Any, ...], RateLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
 _limiters_lock = threading.Lock()
 
 
@@ -169,7 +171,9 @@ class Collector(abc.ABC):
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def get(self, path: str, *, template: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+    async def get(
+        self, path: str, *, template: str, params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
         """GET with the current token; an expired or revoked token is replaced once and the call repeated."""
         headers = await self.auth_headers(force=False)
         try:

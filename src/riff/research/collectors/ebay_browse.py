@@ -164,7 +164,9 @@ class EbayBrowseCollector(Collector):
         return {"Authorization": f"Bearer {await self.token(force=force)}"}
 
     async def pages(self, spec: SearchSpec) -> AsyncIterator[list[CollectedListing]]:
-        limit = max(1, min(EBAY_MAX_PAGE, self.research.page_size.get(self.platform, EBAY_MAX_PAGE), spec.max_items))
+        limit = max(
+            1, min(EBAY_MAX_PAGE, self.research.page_size.get(self.platform, EBAY_MAX_PAGE), spec.max_items)
+        )
         offset = 0
         fetched = 0
         item_filter = build_filter(spec, self.currency)

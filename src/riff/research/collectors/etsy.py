@@ -75,8 +75,12 @@ def parse_listing(listing: dict[str, Any], images: list[str]) -> CollectedListin
         currency=currency,
         image_urls=images,
         seller=str(listing["shop_id"]) if listing.get("shop_id") is not None else None,
-        listed_at=parse_timestamp(listing.get("original_creation_timestamp") or listing.get("created_timestamp")),
-        sold=True if listing.get("state") == "sold_out" else (False if listing.get("state") == "active" else None),
+        listed_at=parse_timestamp(
+            listing.get("original_creation_timestamp") or listing.get("created_timestamp")
+        ),
+        sold=True
+        if listing.get("state") == "sold_out"
+        else (False if listing.get("state") == "active" else None),
         favorites=float(listing.get("num_favorers") or 0),
         tags=tags,
         raw=listing,
@@ -128,7 +132,9 @@ class EtsyCollector(Collector):
         return found
 
     async def pages(self, spec: SearchSpec) -> AsyncIterator[list[CollectedListing]]:
-        limit = max(1, min(ETSY_MAX_PAGE, self.research.page_size.get(self.platform, ETSY_MAX_PAGE), spec.max_items))
+        limit = max(
+            1, min(ETSY_MAX_PAGE, self.research.page_size.get(self.platform, ETSY_MAX_PAGE), spec.max_items)
+        )
         offset = 0
         fetched = 0
         while True:

@@ -42,7 +42,9 @@ from riff.research.consts import REDDIT_MAX_PAGE, Platform
 log = get_logger(__name__)
 
 TOKEN_PATH = "/api/v1/access_token"
-SELLING = re.compile(r"\[\s*(?:wts|fs|h|for sale|selling|fs/ft|wts/wtt)\s*\]|\bfor sale\b|\bselling\b|\bwts\b", re.I)
+SELLING = re.compile(
+    r"\[\s*(?:wts|fs|h|for sale|selling|fs/ft|wts/wtt)\s*\]|\bfor sale\b|\bselling\b|\bwts\b", re.I
+)
 BST_THREAD = re.compile(
     r"\b(?:buy\s*/\s*sell(?:\s*/\s*trade)?|b\s*/\s*s\s*/\s*t|bst|buy,? sell,? (?:and|&) trade|marketplace)\b"
     r".*\bthread\b|\bweekly\b.*\b(?:buy|sell|bst)\b",
@@ -59,7 +61,9 @@ def parse_reddit_error(response: httpx.Response) -> tuple[str, str | None]:
     except ValueError:
         return response.text.strip()[:300] or f"HTTP {response.status_code}", None
     if isinstance(body, dict):
-        message = body.get("explanation") or body.get("message") or body.get("reason") or str(body.get("error"))
+        message = (
+            body.get("explanation") or body.get("message") or body.get("reason") or str(body.get("error"))
+        )
         fields = body.get("fields")
         return str(message), (str(fields[0]) if isinstance(fields, list) and fields else None)
     return str(body)[:300], None
@@ -114,8 +118,22 @@ def parse_post(post: dict[str, Any], web_base: str) -> CollectedListing | None:
         sold=extraction.looks_sold(title, flair if isinstance(flair, str) else None),
         score=float(post.get("score") or 0),
         comments=float(post.get("num_comments") or 0),
-        raw={k: post.get(k) for k in ("id", "name", "subreddit", "title", "link_flair_text", "score",
-                                      "num_comments", "created_utc", "permalink", "author", "url")},  # fmt: skip
+        raw={
+            k: post.get(k)
+            for k in (
+                "id",
+                "name",
+                "subreddit",
+                "title",
+                "link_flair_text",
+                "score",
+                "num_comments",
+                "created_utc",
+                "permalink",
+                "author",
+                "url",
+            )
+        },  # fmt: skip
         default_currency=currency,
     )
 
@@ -133,7 +151,8 @@ def parse_comment(comment: dict[str, Any], thread: dict[str, Any], web_base: str
     price = extraction.primary_price(body, default_currency=currency)
     if price is None:
         return None
-    title = re.sub(r"[*_#>~`]+", "", extraction.clean_title(first_line)).strip()[:300] or "BST comment"
+    title = re.sub(r"[*_#>~`]+", "", extraction.clean_title(first_line)).strip()
+    title = re.sub(r"^(?:wts|fs|for sale|selling|h)\b\s*[:\-]?\s*", "", title, flags=re.I)[:300] or "BST comment"
     permalink = str(comment.get("permalink") or "")
     return CollectedListing(
         platform=Platform.REDDIT,
@@ -150,8 +169,11 @@ def parse_comment(comment: dict[str, Any], thread: dict[str, Any], web_base: str
         comments=float(len(((comment.get("replies") or {}).get("data") or {}).get("children") or []))
         if isinstance(comment.get("replies"), dict)
         else 0.0,
-        raw={k: comment.get(k) for k in ("id", "name", "author", "body", "score", "created_utc", "permalink",
-                                         "link_id")} | {"thread": thread.get("name")},  # fmt: skip
+        raw={
+            k: comment.get(k)
+            for k in ("id", "name", "author", "body", "score", "created_utc", "permalink", "link_id")
+        }
+        | {"thread": thread.get("name")},  # fmt: skip
         default_currency=currency,
     )
 
@@ -247,14 +269,18 @@ class RedditCollector(Collector):
     ) -> AsyncIterator[list[dict[str, Any]]]:
         after: str | None = None
         seen = 0
-        limit = max(1, min(REDDIT_MAX_PAGE, self.research.page_size.get(self.platform, REDDIT_MAX_PAGE), max_items))
+        limit = max(
+            1, min(REDDIT_MAX_PAGE, self.research.page_size.get(self.platform, REDDIT_MAX_PAGE), max_items)
+        )
         while True:
             page_params = {**params, "limit": limit}
             if after:
                 page_params["after"] = after
                 page_params["count"] = seen
             data = await self._listing(path, template, page_params)
-            children = [c["data"] for c in data.get("children") or [] if c.get("kind") == "t3" and c.get("data")]
+            children = [
+                c["data"] for c in data.get("children") or [] if c.get("kind") == "t3" and c.get("data")
+            ]
             seen += len(children)
             if children:
                 yield children

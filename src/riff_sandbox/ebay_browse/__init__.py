@@ -1,0 +1,1 @@
+"""eBay Browse API sandbox (research collectors): OAuth client credentials + item_summary/search."""

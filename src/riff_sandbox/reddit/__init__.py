@@ -1,0 +1,1 @@
+"""Reddit Data API sandbox (research collectors): marketplace subreddits, BST threads, OAuth."""
