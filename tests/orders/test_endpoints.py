@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from riff.catalog.models import Product, StockMovement
 from riff.channels.contract import OrderStatus
-from riff.channels.models import ChannelAccount, ListingState
+from riff.channels.models import ChannelAccount
 from riff.core.clock import FrozenClock
 from riff.core.db import Database
 from riff.jobs.models import Job
@@ -28,7 +28,8 @@ def _orders(database: Database, frozen_clock: FrozenClock) -> dict[str, int]:
     ids = {}
     with database.session() as session:
         for channel in ("reverb", "ebay", "shopify"):
-            session.add(ChannelAccount(channel=channel, name="default", enabled=True, config={}))
+            config = {"currency": "GBP", "shipping_profile_id": "15655"} if channel == "reverb" else {}
+            session.add(ChannelAccount(channel=channel, name="default", enabled=True, config=config))
         guitar = create_product(session, sku="RIFF-GTR-1")
         amp = create_product(session, sku="RIFF-AMP-1", title="Vox AC30 1964")
         ids["reverb"] = record_order(session, "R-100", listing=list_on(session, guitar, "reverb")).id
@@ -114,6 +115,7 @@ def test_cancel_restores_stock_once_and_offers_the_relist(
     with database.read_session() as session:
         guitar = session.scalars(sa.select(Product).where(Product.sku == "RIFF-GTR-1")).one()
         assert guitar.quantity == 0
+        session.expunge(guitar)
     reader = make_client("read_only")
     assert reader.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 403
 
@@ -121,19 +123,18 @@ def test_cancel_restores_stock_once_and_offers_the_relist(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["relist_offer"] == {"channels": ["reverb"], "product_ids": [guitar.id]}
-    assert owner_client.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 409  # once
+    assert owner_client.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 200  # a repeat changes nothing
     with database.read_session() as session:
         assert session.get(Product, guitar.id).quantity == 1  # type: ignore[union-attr]
         reasons = list(session.scalars(sa.select(StockMovement.reason).where(StockMovement.product_id == guitar.id).order_by(StockMovement.id)))
-    assert reasons == ["initial", "sale", "cancel"] or reasons == ["sale", "cancel"]
+    assert reasons[-2:] == ["sale", "cancel"]
 
     assert owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={"channels": ["ebay"]}).status_code == 422
     relisted = owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={})
     assert relisted.status_code == 202, relisted.text
-    assert relisted.json()["relisted"] == {str(guitar.id): {"reverb": {"listing_id": relisted.json()["relisted"][str(guitar.id)]["reverb"]["listing_id"]}}}
+    assert list(relisted.json()["relisted"][str(guitar.id)]) == ["reverb"]
     with database.read_session() as session:
         assert session.scalars(sa.select(Job.kind).where(Job.kind == "reverb.publish")).all() == ["reverb.publish"]
     assert owner_client.post(f"/api/orders/{ids['ebay']}/relist", json={}).status_code == 409  # not cancelled
-    paid = owner_client.get(f"/api/orders/{ids['ebay']}").json()
-    assert paid["relist_offer"] is None
-    assert ListingState.SOLD.value  # (the listing states the offer is built from)
+    assert owner_client.get(f"/api/orders/{ids['ebay']}").json()["relist_offer"] is None
+

@@ -44,9 +44,23 @@ def _redact_processor(
     return {k: (v if k == "event" else redact(v, k)) for k, v in event_dict.items()}
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at write time, not at configure time: a test runner or
+    CliRunner that swaps (and later closes) stderr must not leave the loggers holding a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR = _CurrentStderr()
+
+
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     # stderr, so a command's --json output on stdout stays machine-readable.
-    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level.upper(), format="%(message)s", stream=_STDERR)
     # httpx logs every request URL at INFO; our channel HTTP layer logs requests itself, redacted.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
@@ -62,7 +76,7 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from riff.catalog.models import Product
 from riff.core.db import is_postgres
 from riff.core.repository import RepositoryBase
 from riff.fulfilment.models import (
@@ -136,6 +137,18 @@ class AlertRepository(RepositoryBase[Alert]):
         return self.session.execute(statement).scalars().all()
 
 
+def latest_push_error(session: Session, product_id: int, channel: str) -> str | None:
+    """The sync engine's last word on a failed publish of this product there (why a relist did not start)."""
+    from riff.sync.models import SyncEvent
+
+    return session.execute(
+        sa.select(SyncEvent.message)
+        .where(SyncEvent.product_id == product_id, SyncEvent.channel == channel, SyncEvent.outcome == "error")
+        .order_by(SyncEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 class OrderSearch:
     """``GET /api/orders``: channel, status, free text (order id, buyer, e-mail, SKU, title), received
     date range; newest first."""
@@ -168,11 +181,13 @@ class OrderSearch:
             pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             line_match = (
                 sa.select(OrderLine.id)
+                .outerjoin(Product, Product.id == OrderLine.product_id)
                 .where(
                     OrderLine.order_id == Order.id,
                     sa.or_(
                         sa.func.lower(OrderLine.sku).like(pattern, escape="\\"),
                         sa.func.lower(OrderLine.title).like(pattern, escape="\\"),
+                        sa.func.lower(Product.sku).like(pattern, escape="\\"),
                     ),
                 )
                 .exists()
@@ -205,6 +220,14 @@ class OrderSearch:
             .all()
         )
         return items, total
+
+    def product_skus(self, orders: Sequence[Order]) -> dict[int, str]:
+        """SKU of every product the orders' lines point at (a line from a listing carries no SKU itself)."""
+        ids = {line.product_id for order in orders for line in order.lines if line.product_id}
+        if not ids:
+            return {}
+        rows = self.session.execute(sa.select(Product.id, Product.sku).where(Product.id.in_(sorted(ids))))
+        return {int(row.id): str(row.sku) for row in rows}
 
     def iterate(self, batch_size: int = 500, **filters: Any) -> Iterator[Order]:
         """Every matching order, oldest first, in keyset batches (the CSV export streams these)."""

@@ -56,7 +56,7 @@ def _text(
     return y
 
 
-def _slip_page(canvas: Canvas, order: Order, shop: Party) -> None:
+def _slip_page(canvas: Canvas, order: Order, shop: Party, skus: Mapping[int, str]) -> None:
     width, height = A4
     canvas.setFont("Helvetica-Bold", 18)
     canvas.drawString(MARGIN, height - MARGIN - 10, "Packing slip")
@@ -94,7 +94,7 @@ def _slip_page(canvas: Canvas, order: Order, shop: Party) -> None:
     canvas.setFont("Helvetica", 10)
     for line in order.lines:
         y -= 16
-        canvas.drawString(MARGIN, y, (line.sku or "-")[:18])
+        canvas.drawString(MARGIN, y, (line.sku or skus.get(line.product_id or 0) or "-")[:18])
         canvas.drawString(MARGIN + 110, y, (line.title or line.remote_listing_id or "-")[:70])
         canvas.drawRightString(width - MARGIN, y, str(line.quantity))
     canvas.setFont("Helvetica-Oblique", 10)
@@ -106,24 +106,24 @@ def _slip_page(canvas: Canvas, order: Order, shop: Party) -> None:
     canvas.showPage()
 
 
-def packing_slips(orders: Sequence[Order], shop: Party) -> bytes:
+def packing_slips(orders: Sequence[Order], shop: Party, skus: Mapping[int, str] | None = None) -> bytes:
     """One A4 page per order."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1)
     canvas.setTitle("Packing slip" if len(orders) == 1 else f"Packing slips ({len(orders)} orders)")
     canvas.setAuthor("RIFF")
     for order in orders:
-        _slip_page(canvas, order, shop)
+        _slip_page(canvas, order, shop, skus or {})
     canvas.save()
     return buffer.getvalue()
 
 
-def pick_list(orders: Sequence[Order]) -> bytes:
+def pick_list(orders: Sequence[Order], skus: Mapping[int, str] | None = None) -> bytes:
     """Every line of ``orders`` grouped by SKU, with the orders it is for and a box to tick."""
     grouped: dict[str, dict[str, Any]] = {}
     for order in orders:
         for line in order.lines:
-            key = line.sku or f"(no SKU) {line.title or line.remote_listing_id or '?'}"
+            key = line.sku or (skus or {}).get(line.product_id or 0) or f"(no SKU) {line.title or line.remote_listing_id or '?'}"
             entry = grouped.setdefault(key, {"title": line.title or "", "quantity": 0, "orders": []})
             entry["quantity"] += line.quantity
             entry["orders"].append(f"{order.channel}:{order.remote_order_id}")

@@ -134,8 +134,9 @@ def export_orders(request: Request, _user: CurrentUser, params: FilterParams) ->
 
 def _rows(session: Session, orders: list[Order]) -> Iterator[list[str]]:
     shipments = ShipmentRepository(session).for_orders([o.id for o in orders])
+    skus = OrderSearch(session).product_skus(orders)
     for order in orders:
-        yield export.order_row(order, shipments.get(order.id))
+        yield export.order_row(order, shipments.get(order.id), skus)
 
 
 @router.get("/api/orders/pick-list.pdf", responses=READ_ERRORS)
@@ -160,7 +161,7 @@ def pick_list(
                 date_from=None, date_to=None, oversold=False,
             )  # fmt: skip
             orders.extend(found)
-    return _pdf(slips.pick_list(orders), "pick-list.pdf")
+    return _pdf(slips.pick_list(orders, OrderSearch(session).product_skus(orders)), "pick-list.pdf")
 
 
 # -- one order --------------------------------------------------------------------------------------------
@@ -174,7 +175,8 @@ def get_order(session: ReadSession, _user: CurrentUser, order_id: int) -> Respon
 @router.get("/api/orders/{order_id}/packing-slip.pdf", responses=READ_ERRORS)
 def packing_slip(session: ReadSession, _user: CurrentUser, order_id: int) -> Response:
     order = service.get_order(session, order_id)
-    content = slips.packing_slips([order], get_fulfilment_settings().shipper())
+    skus = OrderSearch(session).product_skus([order])
+    content = slips.packing_slips([order], get_fulfilment_settings().shipper(), skus)
     return _pdf(content, f"packing-slip-{order.channel}-{order.id}.pdf")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from riff.fulfilment.models import Shipment
@@ -56,7 +56,7 @@ def _when(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else ""
 
 
-def order_row(order: Order, shipment: Shipment | None) -> list[str]:
+def order_row(order: Order, shipment: Shipment | None, skus: Mapping[int, str] | None = None) -> list[str]:
     net = order.total - order.fees if order.total is not None and order.fees is not None else order.total
     address = order.shipping_address or {}
     return [
@@ -78,7 +78,7 @@ def order_row(order: Order, shipment: Shipment | None) -> list[str]:
         _amount(order.fees),
         _amount(net),
         safe_text(" | ".join(line.title or line.remote_listing_id or "" for line in order.lines)),
-        safe_text(" | ".join(line.sku or "" for line in order.lines)),
+        safe_text(" | ".join(line.sku or (skus or {}).get(line.product_id or 0, "") for line in order.lines)),
         str(sum(line.quantity for line in order.lines)),
         shipment.carrier if shipment else "",
         safe_text(shipment.tracking_number) if shipment else "",

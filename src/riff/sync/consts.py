@@ -81,6 +81,8 @@ PRICE_FIELDS = frozenset({"price", "currency"})
 # Used when a channel module has no ``mapping.UPDATABLE_FIELDS``.
 FALLBACK_UPDATABLE_FIELDS = frozenset({"title", "description", "price", "quantity", "images"})
 
+# Listing ``extras`` key: the title last seen on the channel (for "changed on the channel").
+REMOTE_TITLE_KEY = "sync_remote_title"
 # Listing ``extras`` key: the listing was ended because stock ran out (re-created when stock returns).
 ENDED_FOR_STOCK = "sync_ended_for_stock"
 

@@ -44,14 +44,13 @@ from riff.jobs.errors import RetryableJobError
 from riff.sync import matching, push, sales
 from riff.sync.config import SyncSettings, get_sync_settings
 from riff.sync.conflicts import Winner, changed_remotely, remote_time, same, winner
-from riff.sync.consts import MISSING_SAFETY_MIN, MISSING_SAFETY_RATIO, EventKind, Outcome
+from riff.sync.consts import MISSING_SAFETY_MIN, MISSING_SAFETY_RATIO, REMOTE_TITLE_KEY, EventKind, Outcome
 from riff.sync.locks import lock_products
 from riff.sync.models import UnmatchedStatus
-from riff.sync.repository import LocalRow, SyncRepository
+from riff.sync.repository import StagedRow, SyncRepository
 
 log = get_logger(__name__)
 
-REMOTE_TITLE_KEY = "sync_remote_title"  # listings.extras: the title last seen on the channel
 STATE_FROM_REMOTE = {
     RemoteState.LIVE: ListingState.LIVE,
     RemoteState.DRAFT: ListingState.PENDING,
@@ -71,7 +70,7 @@ def _s(value: Any) -> Any:
 @dataclasses.dataclass
 class Change:
     remote: RemoteListing
-    local: LocalRow
+    local: StagedRow
     decisions: list[str]
 
 
@@ -107,7 +106,9 @@ class Classified:
     title: str | None  # the remote title to remember (merged into extras atomically)
 
 
-def classify(remote: RemoteListing, local: LocalRow, *, holds_quantity: bool, now: dt.datetime) -> Classified:
+def classify(
+    remote: RemoteListing, local: StagedRow, *, holds_quantity: bool, now: dt.datetime
+) -> Classified:
     """Compare one remote listing with what RIFF knows of it (no database access)."""
     decisions: list[str] = []
     values: dict[str, Any] = {}
@@ -124,7 +125,7 @@ def classify(remote: RemoteListing, local: LocalRow, *, holds_quantity: bool, no
             decisions.append("quantity")
         else:
             values["remote_quantity"] = remote.quantity
-    last_title = (local.extras or {}).get(REMOTE_TITLE_KEY)
+    last_title = local.remote_title
     if remote.title and remote.title != last_title:
         if changed_remotely(remote.title, last_title):
             decisions.append("title")
@@ -171,6 +172,10 @@ class Differ:
         self.seen_ids: set[str] = set()
         self.holds_quantity = push.holds_quantity(channel)
         self._matcher: matching.Matcher | None = None
+        self._events: list[dict[str, Any]] = []
+        self._updates: dict[int, tuple[Listing, set[str]]] = {}
+        self._queued: dict[str, Any] = {}
+        self._last: dict[tuple[int, str], Any] = {}
 
     # -- per chunk ------------------------------------------------------------------------------------
 
@@ -184,7 +189,7 @@ class Differ:
             self.seen_ids.update(by_id)
         ids = list(by_id)
         with self.database.read_session() as session:
-            local = SyncRepository(session).local_rows(self.channel, ids)
+            local = SyncRepository(session).staged_rows(self.channel, ids)
         now = utcnow()
         changes: list[Change] = []
         refresh: list[dict[str, Any]] = []
@@ -224,13 +229,27 @@ class Differ:
             listings = _reload_listings(session, [c.local.listing_id for c in changes])
             times = repository.field_changes(products, ["price", "quantity", "title"])
             rule = repository.price_rule(self.channel)
-            for change in changes:
-                listing = listings.get(change.local.listing_id)
-                product = products.get(change.local.product_id)
-                if listing is None or product is None:
-                    continue
-                self._decide(session, change, product, listing, times, rule)
-                self.stats.decided += 1
+            # What the decisions look up, fetched once for the chunk: the queued update job of each listing
+            # (to merge fields into) and each listing's last decision (not to push the same value twice).
+            self._queued = repository.queued_jobs(
+                [f"{self.channel}.update:{listing_id}" for listing_id in listings]
+            )
+            self._last = repository.last_events(
+                list(listings), [EventKind.REMOTE_PRICE, EventKind.REMOTE_QUANTITY, EventKind.REMOTE_TITLE]
+            )
+            with session.no_autoflush:  # one flush at the end, not one per statement
+                for change in changes:
+                    listing = listings.get(change.local.listing_id)
+                    product = products.get(change.local.product_id)
+                    if listing is None or product is None:
+                        continue
+                    self._decide(session, change, product, listing, times, rule)
+                    self.stats.decided += 1
+                for listing, fields in self._updates.values():
+                    push.enqueue_update(session, listing, fields, queued=self._queued)
+            repository.add_events(self._events)
+            self._events, self._updates = [], {}
+            session.flush()
         if refresh:
             _bulk_update(repository, refresh)
             self.stats.refreshed += len(refresh)
@@ -251,18 +270,26 @@ class Differ:
         after: Any,
         message: str,
     ) -> None:
-        SyncRepository(session).add_event(
-            channel=self.channel,
-            product_id=listing.product_id,
-            listing_id=listing.id,
-            kind=kind,
-            outcome=outcome,
-            before=before,
-            after=after,
-            message=message,
-            actor=self.actor,
+        """A decision, written with the chunk's others in one executemany (``apply``)."""
+        self._events.append(
+            {
+                "channel": self.channel,
+                "product_id": listing.product_id,
+                "listing_id": listing.id,
+                "kind": str(kind),
+                "outcome": str(outcome),
+                "before": before,
+                "after": after,
+                "message": message,
+                "actor": self.actor,
+                "at": utcnow(),
+            }
         )
         self.stats.decisions[f"{kind}:{outcome}"] += 1
+
+    def _update(self, session: Session, listing: Listing, field: str) -> None:
+        """Queue RIFF's value for the channel; one update job per listing, after the chunk's decisions."""
+        self._updates.setdefault(listing.id, (listing, set()))[1].add(field)
 
     def _decide(
         self,
@@ -294,7 +321,6 @@ class Differ:
         if remote.url:
             listing.remote_url = remote.url
         listing.last_pulled_at = utcnow()
-        session.flush()
 
     def _winner(
         self,
@@ -311,12 +337,10 @@ class Differ:
             remote_updated_at=remote_time(remote.updated_at, listing.last_pushed_at),
         )
 
-    def _pushed_back_already(
-        self, session: Session, listing: Listing, kind: EventKind, key: str, value: Any
-    ) -> bool:
+    def _pushed_back_already(self, listing: Listing, kind: EventKind, key: str, value: Any) -> bool:
         """RIFF pushed its value over this very remote value before and the channel shows it again: the
         channel transforms what it gets (rounding, a length limit); pushing again would never end."""
-        last = SyncRepository(session).last_event(listing.id, kind)
+        last = self._last.get((listing.id, str(kind)))
         return bool(
             last is not None
             and last.outcome == Outcome.PUSHED_LOCAL
@@ -350,10 +374,8 @@ class Differ:
             self._event(session, listing, EventKind.REMOTE_PRICE, Outcome.ACCEPTED_REMOTE, before,
                         {"price_override": _s(remote.price), "remote_price": _s(remote.price)},
                         f"{product.sku}: price {remote.price} set on {self.channel} kept (override)")  # fmt: skip
-        elif not self._pushed_back_already(
-            session, listing, EventKind.REMOTE_PRICE, "remote_price", remote.price
-        ):
-            push.enqueue_update(session, listing, {"price"})
+        elif not self._pushed_back_already(listing, EventKind.REMOTE_PRICE, "remote_price", remote.price):
+            self._update(session, listing, "price")
             self._event(session, listing, EventKind.REMOTE_PRICE, Outcome.PUSHED_LOCAL, before,
                         {"price": _s(expected), "remote_price": _s(remote.price)},
                         f"{product.sku}: price {remote.price} set on {self.channel} replaced by RIFF's {expected}")  # fmt: skip
@@ -385,9 +407,9 @@ class Differ:
                         {"quantity": product.quantity, "remote_quantity": remote.quantity},
                         f"{product.sku}: quantity {remote.quantity} set on {self.channel} taken into RIFF")  # fmt: skip
         elif not self._pushed_back_already(
-            session, listing, EventKind.REMOTE_QUANTITY, "remote_quantity", remote.quantity
+            listing, EventKind.REMOTE_QUANTITY, "remote_quantity", remote.quantity
         ):
-            push.enqueue_update(session, listing, {"quantity"})
+            self._update(session, listing, "quantity")
             self._event(session, listing, EventKind.REMOTE_QUANTITY, Outcome.PUSHED_LOCAL, before,
                         {"quantity": product.quantity, "remote_quantity": remote.quantity},
                         f"{product.sku}: quantity {remote.quantity} on {self.channel} replaced by RIFF's {product.quantity}")  # fmt: skip
@@ -414,10 +436,8 @@ class Differ:
             self._event(session, listing, EventKind.REMOTE_TITLE, Outcome.ACCEPTED_REMOTE, before,
                         {"title": product.title, "remote_title": remote.title},
                         f"{product.sku}: title edited on {self.channel} taken into RIFF")  # fmt: skip
-        elif not self._pushed_back_already(
-            session, listing, EventKind.REMOTE_TITLE, "remote_title", remote.title
-        ):
-            push.enqueue_update(session, listing, {"title"})
+        elif not self._pushed_back_already(listing, EventKind.REMOTE_TITLE, "remote_title", remote.title):
+            self._update(session, listing, "title")
             self._event(session, listing, EventKind.REMOTE_TITLE, Outcome.PUSHED_LOCAL, before,
                         {"title": product.title, "remote_title": remote.title},
                         f"{product.sku}: title edited on {self.channel} replaced by RIFF's")  # fmt: skip
@@ -628,7 +648,7 @@ def apply_remote_listing(
 ) -> bool:
     """A listing webhook (confirmed through the API): the same rules as a pull, for one listing, in the
     caller's transaction. False when RIFF does not know the listing (the next pull offers it)."""
-    local = SyncRepository(session).local_rows(channel, [remote.remote_id]).get(remote.remote_id)
+    local = SyncRepository(session).staged_rows(channel, [remote.remote_id]).get(remote.remote_id)
     if local is None:
         return False
     differ = Differ(

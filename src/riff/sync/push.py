@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import functools
 import importlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from riff.core.clock import utcnow
 from riff.core.logging import get_logger
 from riff.jobs import enqueue
 from riff.jobs.consts import Priority
+from riff.jobs.models import Job
 from riff.sync import windows
 from riff.sync.config import DEFAULT_WINDOWS, get_sync_settings
 from riff.sync.consts import (
@@ -133,17 +134,22 @@ def run_after_for(
 
 
 def enqueue_update(
-    session: Session, listing: Listing, fields: Collection[str], *, priority: int = Priority.HIGH
+    session: Session,
+    listing: Listing,
+    fields: Collection[str],
+    *,
+    priority: int = Priority.HIGH,
+    queued: Mapping[str, Job] | None = None,
 ) -> int | None:
     """One coalesced ``<channel>.update`` for the listing carrying the union of every field changed
     before it starts (the job engine keeps one queued job per key and takes the newest payload, so the
-    fields already queued are merged in here). Returns the job id (the queued one when absorbed)."""
+    fields already queued are merged in here). Returns the job id (the queued one when absorbed).
+    ``queued``: the queued jobs by coalesce key when the caller fetched them for many listings at once."""
     if not fields:
         return None
     key = f"{listing.channel}.update:{listing.id}"
-    repository = SyncRepository(session)
-    queued = repository.queued_job(key)
-    merged = set(fields) | set((queued.payload or {}).get("changed_fields") or []) if queued else set(fields)
+    holder = queued.get(key) if queued is not None else SyncRepository(session).queued_job(key)
+    merged = set(fields) | set((holder.payload or {}).get("changed_fields") or []) if holder else set(fields)
     job = enqueue(
         session,
         f"{listing.channel}.update",
@@ -157,7 +163,7 @@ def enqueue_update(
     )
     if job is not None:
         return int(job.id)
-    return int(queued.id) if queued is not None else None
+    return int(holder.id) if holder is not None else None
 
 
 def enqueue_end(

@@ -19,6 +19,7 @@ from riff.core.clock import utcnow
 from riff.core.db import is_postgres
 from riff.jobs.consts import JobStatus
 from riff.jobs.models import Job
+from riff.sync.consts import REMOTE_TITLE_KEY
 from riff.sync.models import (
     FieldChange,
     SalePropagation,
@@ -46,7 +47,8 @@ class LocalRow:
     remote_quantity: int | None
     remote_updated_at: dt.datetime | None
     last_pushed_at: dt.datetime | None
-    extras: dict[str, Any] | None
+    remote_title: str | None  # extras[REMOTE_TITLE_KEY]: the title last seen on the channel
+    extras: dict[str, Any] | None  # the whole extras only where asked for (reconciliation)
     last_error: str | None
     price_override: Decimal | None
     product_id: int
@@ -55,6 +57,20 @@ class LocalRow:
     quantity: int
     is_stocked_item: bool
     status: ProductStatus
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StagedRow:
+    """The little a pull compares per listing: what RIFF last saw on the channel, and the listing's state."""
+
+    listing_id: int
+    remote_id: str
+    state: ListingState
+    remote_price: Decimal | None
+    remote_quantity: int | None
+    remote_title: str | None
+    product_id: int
+    is_stocked_item: bool
 
 
 class SyncRepository:
@@ -82,6 +98,29 @@ class SyncRepository:
             .order_by(SyncEvent.id.desc())
             .limit(1)
         ).scalar_one_or_none()
+
+    def last_events(
+        self, listing_ids: Sequence[int], kinds: Sequence[str]
+    ) -> dict[tuple[int, str], SyncEvent]:
+        """The latest event of each (listing, kind), for many listings in one query."""
+        found: dict[tuple[int, str], SyncEvent] = {}
+        ids = sorted(set(listing_ids))
+        if not ids:
+            return found
+        latest = (
+            sa.select(sa.func.max(SyncEvent.id))
+            .where(SyncEvent.listing_id.in_(ids), SyncEvent.kind.in_(list(kinds)))
+            .group_by(SyncEvent.listing_id, SyncEvent.kind)
+        )
+        for event in self.session.execute(sa.select(SyncEvent).where(SyncEvent.id.in_(latest))).scalars():
+            if event.listing_id is not None:
+                found[(event.listing_id, event.kind)] = event
+        return found
+
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        """Many events in one executemany (the pull's decisions)."""
+        if rows:
+            self.session.execute(sa.insert(SyncEvent), rows)
 
     def events(
         self,
@@ -198,7 +237,7 @@ class SyncRepository:
 
     # -- pull staging (set-based) -------------------------------------------------------------------
 
-    def _local_select(self) -> sa.Select[Any]:
+    def _local_select(self, *, extras: bool = False) -> sa.Select[Any]:
         return sa.select(
             Listing.id,
             Listing.remote_id,
@@ -207,7 +246,8 @@ class SyncRepository:
             Listing.remote_quantity,
             Listing.remote_updated_at,
             Listing.last_pushed_at,
-            Listing.extras,
+            Listing.extras[REMOTE_TITLE_KEY].as_string(),
+            Listing.extras if extras else sa.null(),
             Listing.last_error,
             Listing.price_override,
             Product.id,
@@ -218,12 +258,34 @@ class SyncRepository:
             Product.status,
         ).join(Product, Product.id == Listing.product_id)
 
-    def local_rows(self, channel: str, remote_ids: Sequence[str]) -> dict[str, LocalRow]:
-        """The local listings (with their products) among ``remote_ids``: one query per chunk."""
+    def staged_rows(self, channel: str, remote_ids: Sequence[str]) -> dict[str, StagedRow]:
+        """The local listings among ``remote_ids``, as plain tuples: one Core query per chunk of a pull."""
         if not remote_ids:
             return {}
-        rows = self.session.execute(
-            self._local_select().where(Listing.channel == channel, Listing.remote_id.in_(list(remote_ids)))
+        statement = (
+            sa.select(
+                Listing.id,
+                Listing.remote_id,
+                Listing.state,
+                Listing.remote_price,
+                Listing.remote_quantity,
+                Listing.extras[REMOTE_TITLE_KEY].as_string(),
+                Listing.product_id,
+                Product.is_stocked_item,
+            )
+            .join(Product, Product.id == Listing.product_id)
+            .where(Listing.channel == channel, Listing.remote_id.in_(list(remote_ids)))
+        )
+        return {row[1]: StagedRow(*row) for row in self.session.connection().execute(statement)}
+
+    def local_rows(self, channel: str, remote_ids: Sequence[str]) -> dict[str, LocalRow]:
+        """The local listings (with their products) among ``remote_ids``, as plain rows."""
+        if not remote_ids:
+            return {}
+        rows = self.session.connection().execute(
+            self._local_select(extras=True).where(
+                Listing.channel == channel, Listing.remote_id.in_(list(remote_ids))
+            )
         )
         return {row[1]: LocalRow(*row) for row in rows}
 
@@ -231,12 +293,16 @@ class SyncRepository:
         """Every local listing of ``channel`` with a remote id, in id order, a batch at a time."""
         last_id = 0
         while True:
-            rows = self.session.execute(
-                self._local_select()
-                .where(Listing.channel == channel, Listing.remote_id.is_not(None), Listing.id > last_id)
-                .order_by(Listing.id)
-                .limit(batch)
-            ).all()
+            rows = (
+                self.session.connection()
+                .execute(
+                    self._local_select(extras=True)
+                    .where(Listing.channel == channel, Listing.remote_id.is_not(None), Listing.id > last_id)
+                    .order_by(Listing.id)
+                    .limit(batch)
+                )
+                .all()
+            )
             if not rows:
                 return
             yield [LocalRow(*row) for row in rows]
@@ -402,6 +468,20 @@ class SyncRepository:
         )
 
     # -- jobs (read-only: coalescing and status) ------------------------------------------------------
+
+    def queued_jobs(self, coalesce_keys: Sequence[str]) -> dict[str, Job]:
+        keys = sorted(set(coalesce_keys))
+        found: dict[str, Job] = {}
+        for start in range(0, len(keys), 1000):
+            rows = self.session.execute(
+                sa.select(Job).where(
+                    Job.coalesce_key.in_(keys[start : start + 1000]), Job.status == JobStatus.QUEUED.value
+                )
+            ).scalars()
+            for job in rows:
+                if job.coalesce_key is not None:
+                    found[job.coalesce_key] = job
+        return found
 
     def queued_job(self, coalesce_key: str) -> Job | None:
         return self.session.execute(

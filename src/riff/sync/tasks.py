@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from riff.core.logging import get_logger
-from riff.jobs import JobContext, enqueue, job_handler
+from riff.jobs import JobContext, add_default_schedule, enqueue, job_handler
 from riff.jobs import consts as jobs_consts
 from riff.jobs.consts import Priority
 from riff.jobs.registry import registered_kinds
@@ -29,17 +29,23 @@ RECONCILE_CRON = "30 5 * * *"
 JOB_ENGINE_ORDER_CRON = "5 * * * *"  # the job engine's own default, replaced by ORDER_POLL_CRON
 
 
-def register_schedules(schedules: dict[str, dict[str, Any]] | None = None) -> None:
-    """Add the sync engine's schedules to the job engine's defaults (idempotent; explicit
-    ``RIFF_JOBS_SCHEDULES`` overrides still win, they are merged on top)."""
-    target = jobs_consts.DEFAULT_SCHEDULES if schedules is None else schedules
+def register_schedules() -> None:
+    """Contribute the sync engine's schedules (``RIFF_JOBS_SCHEDULES`` still overrides them by name)."""
     for channel in jobs_consts.ORDER_CHANNELS:
         name = f"{channel}.fetch_orders"
-        current = target.get(name)
+        current = jobs_consts.DEFAULT_SCHEDULES.get(name)
         if current is not None and current.get("cron") == JOB_ENGINE_ORDER_CRON:
-            target[name] = {**current, "cron": ORDER_POLL_CRON}
-    target.setdefault(
-        "sync.reconcile", {"cron": RECONCILE_CRON, "kind": "sync.reconcile", "priority": int(Priority.LOW)}
+            add_default_schedule(
+                name,
+                cron=ORDER_POLL_CRON,
+                kind=current.get("kind", name),
+                channel=current.get("channel", channel),
+                priority=int(current.get("priority", Priority.HIGH)),
+                payload=current.get("payload"),
+                replace=True,
+            )
+    add_default_schedule(
+        "sync.reconcile", cron=RECONCILE_CRON, kind="sync.reconcile", priority=int(Priority.LOW)
     )
 
 

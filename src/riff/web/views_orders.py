@@ -289,6 +289,8 @@ def _simple_post(action: str) -> Any:
                 if action == "relist":
                     channels = [str(c) for c in form.getlist("channels")] or None
                     result = service.relist_order(session, order_id, channels, actor=user.username)
+                    if result["refused"]:
+                        raise RiffError("; ".join(f"{c}: {m}" for c, m in result["refused"].items()))
                     return f"Relisting {len(result['relisted'])} item(s)."
                 shipment_id = int(str(form.get("shipment_id") or 0))
                 if action == "cancel-shipment":

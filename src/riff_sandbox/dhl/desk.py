@@ -380,9 +380,11 @@ class Desk:
         }
 
     def advance(self, shipment: Document, steps: int) -> Document:
-        shipment["shift_seconds"] = (
-            float(shipment.get("shift_seconds") or 0) + steps * self.options.tracking_step_seconds
-        )
+        """Move the shipment's clock ``steps`` checkpoints on; added checkpoints move back in time with it."""
+        seconds = steps * self.options.tracking_step_seconds
+        shipment["shift_seconds"] = float(shipment.get("shift_seconds") or 0) + seconds
+        for extra in shipment.get("extra_events") or []:
+            extra["at"] = isoformat_utc(parse_datetime(extra["at"]) - timedelta(seconds=seconds))
         self.tx.put(SHIPMENTS, shipment["shipmentTrackingNumber"], shipment)
         return shipment
 

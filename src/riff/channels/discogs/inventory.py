@@ -77,7 +77,7 @@ class SyncStats:
     performed: str = "incremental"  # what ran: full | incremental
     escalated: bool = False
     pages: int = 0
-    requests: int = 0
+    requests: int = 0  # answered requests (what Discogs counts in its window); 429s apart
     rate_limited: int = 0
     waited_seconds: float = 0.0
     remote_total: int | None = None
@@ -270,8 +270,8 @@ class InventorySync:
             stats.performed = "full"
             await self._remove_vanished(stats)
 
-        stats.requests = pacer.requests - before[0]
         stats.rate_limited = pacer.rate_limited - before[1]
+        stats.requests = pacer.requests - before[0] - stats.rate_limited
         stats.waited_seconds = round(pacer.waited_seconds - before[2], 3)
         stats.duration_seconds = round(time.perf_counter() - started, 3)
         self._record_run(stats)
