@@ -113,9 +113,9 @@ def _routers() -> list[Any]:
     from riff.auth.endpoints import router as auth_router
     from riff.catalog.endpoints import router as catalog_router
     from riff.catalog.image_endpoints import router as catalog_images_router
+    from riff.channels.ebay.endpoints import router as ebay_router
     from riff.channels.endpoints import router as channels_router
     from riff.channels.endpoints import webhook_router as channels_webhook_router
-    from riff.channels.ebay.endpoints import router as ebay_router
     from riff.channels.vintage_and_rare.endpoints import router as vintage_and_rare_router
     from riff.fulfilment.endpoints import router as fulfilment_router
     from riff.jobs.endpoints import metrics_router as jobs_metrics_router

@@ -41,7 +41,9 @@ def dhl(dhl_module: RunningSandbox) -> RunningSandbox:
 def reverb_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     from riff_sandbox.testing import running
 
-    with running("reverb", tmp_path_factory.mktemp("reverb"), seed_size=0, publish_delay_seconds=0) as started:
+    with running(
+        "reverb", tmp_path_factory.mktemp("reverb"), seed_size=0, publish_delay_seconds=0
+    ) as started:
         yield started
 
 

@@ -20,13 +20,33 @@ from riff.sync import sales
 
 _sequence = itertools.count(1)
 
-US_BUYER = Address(name="Alex Example", line1="123 Example Ave", city="Nashville", region="TN",
-                   postal_code="37203", country_code="US", phone="5555550100")  # fmt: skip
-GB_BUYER = Address(name="Jo Tester", line1="7 Demo Street", city="Manchester", region="ENG",
-                   postal_code="M1 1AA", country_code="GB", phone="07700900001")  # fmt: skip
+US_BUYER = Address(
+    name="Alex Example",
+    line1="123 Example Ave",
+    city="Nashville",
+    region="TN",
+    postal_code="37203",
+    country_code="US",
+    phone="5555550100",
+)
+GB_BUYER = Address(
+    name="Jo Tester",
+    line1="7 Demo Street",
+    city="Manchester",
+    region="ENG",
+    postal_code="M1 1AA",
+    country_code="GB",
+    phone="07700900001",
+)
 
 
-def create_product(session: Session, *, sku: str | None = None, quantity: int = 1, title: str = "Fender Stratocaster 1965 Sunburst") -> Product:
+def create_product(
+    session: Session,
+    *,
+    sku: str | None = None,
+    quantity: int = 1,
+    title: str = "Fender Stratocaster 1965 Sunburst",
+) -> Product:
     product = Product(
         sku=sku or f"RIFF-F{next(_sequence):06d}",
         title=title,
@@ -48,22 +68,44 @@ def create_product(session: Session, *, sku: str | None = None, quantity: int = 
     return product
 
 
-def list_on(session: Session, product: Product, channel: str, *, state: ListingState = ListingState.LIVE) -> Listing:
-    listing = Listing(product_id=product.id, channel=channel, remote_id=f"{channel[:2]}-{product.id}", state=state,
-                      remote_price=product.base_price, remote_quantity=1, last_pushed_at=utcnow(), extras={})  # fmt: skip
+def list_on(
+    session: Session, product: Product, channel: str, *, state: ListingState = ListingState.LIVE
+) -> Listing:
+    listing = Listing(
+        product_id=product.id,
+        channel=channel,
+        remote_id=f"{channel[:2]}-{product.id}",
+        state=state,
+        remote_price=product.base_price,
+        remote_quantity=1,
+        last_pushed_at=utcnow(),
+        extras={},
+    )
     session.add(listing)
     session.flush()
     return listing
 
 
 def create_account(
-    session: Session, master_key: bytes, channel: str, *, base_url: str | None, config: dict[str, Any], secrets: dict[str, str]
+    session: Session,
+    master_key: bytes,
+    channel: str,
+    *,
+    base_url: str | None,
+    config: dict[str, Any],
+    secrets: dict[str, str],
 ) -> ChannelAccount:
     return channels.create_account(
         session,
         SecretBox(master_key),
-        AccountCreate(channel=channel, name="sandbox", base_url=base_url, is_sandbox=base_url is not None,
-                      config=config, secrets=secrets),  # fmt: skip
+        AccountCreate(
+            channel=channel,
+            name="sandbox",
+            base_url=base_url,
+            is_sandbox=base_url is not None,
+            config=config,
+            secrets=secrets,
+        ),
     )
 
 
@@ -92,8 +134,16 @@ def record_order(
         currency="GBP",
         subtotal=total,
         total=total,
-        lines=[OrderLine(sku=sku, remote_listing_id=listing.remote_id if listing else None, title=title,
-                         quantity=1, price=total, currency="GBP")],  # fmt: skip
+        lines=[
+            OrderLine(
+                sku=sku,
+                remote_listing_id=listing.remote_id if listing else None,
+                title=title,
+                quantity=1,
+                price=total,
+                currency="GBP",
+            )
+        ],
         raw={"order_number": remote_id, **({"fees": fees} if fees else {})},
     )
     result = sales.process_remote_order(session, channel, remote, source="poll")

@@ -78,7 +78,10 @@ def test_a_new_order_and_an_oversell_are_announced_once(
     assert titles == ["New ebay order E-1", "New reverb order R-1", "OVERSOLD: ebay order E-1"]
     body = next(r.json() for r in good.received if r.json()["title"] == "OVERSOLD: ebay order E-1")
     assert "Cancel and refund ebay order E-1" in body["message"]
-    assert all(r.path == "/alerts" and r.headers["content-type"].startswith("application/json") for r in good.received)
+    assert all(
+        r.path == "/alerts" and r.headers["content-type"].startswith("application/json")
+        for r in good.received
+    )
     assert {a.status for a in _alerts(database)} == {AlertStatus.PENDING}  # the flaky URL has not had them
     assert all("json: not delivered" in (a.last_error or "") for a in _alerts(database))
 
@@ -102,7 +105,9 @@ def test_a_dhl_exception_is_announced(
 ) -> None:
     good, _ = receivers
     with database.session() as session:
-        order_id = record_order(session, "R-2", listing=list_on(session, create_product(session), "reverb")).id
+        order_id = record_order(
+            session, "R-2", listing=list_on(session, create_product(session), "reverb")
+        ).id
     created = owner_client.post(f"/api/orders/{order_id}/shipments", json={})
     assert created.status_code == 201, created.text
     number = created.json()["tracking_number"]

@@ -82,7 +82,9 @@ def test_paid_order_to_rates_to_label_to_shipped_on_reverb(
     cheapest = quoted.json()["rates"][0]
     assert cheapest["product_code"] == "P" and cheapest["currency"] == "GBP"
 
-    created = owner_client.post(f"/api/orders/{order_id}/shipments", json={"product_code": cheapest["product_code"]})
+    created = owner_client.post(
+        f"/api/orders/{order_id}/shipments", json={"product_code": cheapest["product_code"]}
+    )
     assert created.status_code == 201, created.text
     shipment = created.json()
     assert shipment["status"] == "label_created" and shipment["tracking_number"]
@@ -125,18 +127,33 @@ def test_a_dhl_validation_error_is_shown_verbatim_and_nothing_is_bought(
     worker: Any,
 ) -> None:
     order_id = _sold_on_reverb(database, reverb, worker)
-    ship_to = {"name": "Alex Example", "line1": "123 Example Ave", "city": "Nashville", "country_code": "US", "phone": "5555550100"}
+    ship_to = {
+        "name": "Alex Example",
+        "line1": "123 Example Ave",
+        "city": "Nashville",
+        "country_code": "US",
+        "phone": "5555550100",
+    }
     refused = owner_client.post(f"/api/orders/{order_id}/shipments", json={"ship_to": ship_to})
     assert refused.status_code == 422
     error = refused.json()["error"]
     assert error["code"] == "carrier_rejected"
-    assert error["message"] == "DHL: 420505: The postal code is missing for the receiver's country US. Provide a postal code."
+    assert (
+        error["message"]
+        == "DHL: 420505: The postal code is missing for the receiver's country US. Provide a postal code."
+    )
     assert _dhl_shipments(dhl) == []
     stored = _shipment(database, order_id)
-    assert stored.status == ShipmentStatus.LABEL_FAILED and stored.last_error and "420505" in stored.last_error
-    assert owner_client.get(f"/api/orders/{order_id}").json()["shipments"][0]["last_error"] == stored.last_error
+    assert (
+        stored.status == ShipmentStatus.LABEL_FAILED and stored.last_error and "420505" in stored.last_error
+    )
+    assert (
+        owner_client.get(f"/api/orders/{order_id}").json()["shipments"][0]["last_error"] == stored.last_error
+    )
 
-    fixed = owner_client.post(f"/api/orders/{order_id}/shipments", json={"ship_to": {**ship_to, "postal_code": "37203"}})
+    fixed = owner_client.post(
+        f"/api/orders/{order_id}/shipments", json={"ship_to": {**ship_to, "postal_code": "37203"}}
+    )
     assert fixed.status_code == 201, fixed.text
     assert fixed.json()["id"] == stored.id  # the same shipment, taken up again with a new reference
     assert len(_dhl_shipments(dhl)) == 1
@@ -206,6 +223,8 @@ def test_a_tracking_upload_failure_is_retried_until_the_channel_confirms(
     stored = _shipment(database, order_id)
     assert stored.upload_status == UploadStatus.CONFIRMED and stored.upload_attempts == 2
     assert _order(database, order_id).status == OrderStatus.SHIPPED
-    statuses = [r["status"] for r in reverb.control.requests(path_prefix="/api/my/orders/selling/", method="POST")]
+    statuses = [
+        r["status"] for r in reverb.control.requests(path_prefix="/api/my/orders/selling/", method="POST")
+    ]
     assert statuses == [503, 503, 503, 503, 503, 200]
     assert len(_dhl_shipments(dhl)) == 1

@@ -13,14 +13,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from fulfilment.factories import GB_BUYER, create_product, list_on, record_order
 from riff.catalog.models import Product, StockMovement
 from riff.channels.contract import OrderStatus
 from riff.channels.models import ChannelAccount
 from riff.core.clock import FrozenClock
 from riff.core.db import Database
 from riff.jobs.models import Job
-
-from fulfilment.factories import GB_BUYER, create_product, list_on, record_order
 
 
 def _orders(database: Database, frozen_clock: FrozenClock) -> dict[str, int]:
@@ -36,16 +35,28 @@ def _orders(database: Database, frozen_clock: FrozenClock) -> dict[str, int]:
     frozen_clock.advance(days=1)
     with database.session() as session:
         ids["ebay"] = record_order(
-            session, "E-200", channel="ebay", listing=list_on(session, amp, "ebay"), title="Vox AC30 1964",
-            address=GB_BUYER, buyer_name="Jo Tester", buyer_email="jo@example.co.uk", total=Decimal("2400.00"),
+            session,
+            "E-200",
+            channel="ebay",
+            listing=list_on(session, amp, "ebay"),
+            title="Vox AC30 1964",
+            address=GB_BUYER,
+            buyer_name="Jo Tester",
+            buyer_email="jo@example.co.uk",
+            total=Decimal("2400.00"),
             fees=None,
-        ).id  # fmt: skip
+        ).id
     frozen_clock.advance(days=1)
     with database.session() as session:
         ids["shopify"] = record_order(
-            session, "S-300", channel="shopify", sku="NOT-IN-RIFF", title="=HYPERLINK(\"http://evil\")",
-            status=OrderStatus.CANCELLED, buyer_name="+Robin Muster",
-        ).id  # fmt: skip
+            session,
+            "S-300",
+            channel="shopify",
+            sku="NOT-IN-RIFF",
+            title='=HYPERLINK("http://evil")',
+            status=OrderStatus.CANCELLED,
+            buyer_name="+Robin Muster",
+        ).id
     return ids
 
 
@@ -58,7 +69,11 @@ def test_one_list_for_every_channel_with_filters_search_and_dates(
     owner_client: TestClient, database: Database, frozen_clock: FrozenClock
 ) -> None:
     ids = _orders(database, frozen_clock)
-    assert _ids(owner_client.get("/api/orders")) == [ids["shopify"], ids["ebay"], ids["reverb"]]  # newest first
+    assert _ids(owner_client.get("/api/orders")) == [
+        ids["shopify"],
+        ids["ebay"],
+        ids["reverb"],
+    ]  # newest first
     assert _ids(owner_client.get("/api/orders", params={"channel": "ebay"})) == [ids["ebay"]]
     assert _ids(owner_client.get("/api/orders", params={"status": "cancelled"})) == [ids["shopify"]]
     assert _ids(owner_client.get("/api/orders", params={"q": "jo@example"})) == [ids["ebay"]]
@@ -66,7 +81,9 @@ def test_one_list_for_every_channel_with_filters_search_and_dates(
     assert _ids(owner_client.get("/api/orders", params={"q": "R-100"})) == [ids["reverb"]]
     assert _ids(owner_client.get("/api/orders", params={"q": "100%_"})) == []  # LIKE wildcards are literal
     day_two = (frozen_clock.now - dt.timedelta(days=1)).date().isoformat()
-    assert _ids(owner_client.get("/api/orders", params={"date_from": day_two, "date_to": day_two})) == [ids["ebay"]]
+    assert _ids(owner_client.get("/api/orders", params={"date_from": day_two, "date_to": day_two})) == [
+        ids["ebay"]
+    ]
     page = owner_client.get("/api/orders", params={"limit": 2, "offset": 2}).json()
     assert page["total"] == 3 and [i["id"] for i in page["items"]] == [ids["reverb"]]
     assert owner_client.get("/api/orders", params={"status": "lost"}).status_code == 422
@@ -79,22 +96,41 @@ def test_one_list_for_every_channel_with_filters_search_and_dates(
     assert owner_client.get("/api/orders/999999").status_code == 404
 
 
-def test_csv_export_for_accounting(owner_client: TestClient, database: Database, frozen_clock: FrozenClock) -> None:
+def test_csv_export_for_accounting(
+    owner_client: TestClient, database: Database, frozen_clock: FrozenClock
+) -> None:
     ids = _orders(database, frozen_clock)
     response = owner_client.get("/api/orders/export.csv")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [int(r["riff_order_id"]) for r in rows] == [ids["reverb"], ids["ebay"], ids["shopify"]]  # oldest first
+    assert [int(r["riff_order_id"]) for r in rows] == [
+        ids["reverb"],
+        ids["ebay"],
+        ids["shopify"],
+    ]  # oldest first
     reverb = rows[0]
     assert (reverb["channel"], reverb["order_id"], reverb["status"]) == ("reverb", "R-100", "paid")
-    assert (reverb["total"], reverb["fees"], reverb["net"], reverb["currency"]) == ("12500.00", "625.00", "11875.00", "GBP")
+    assert (reverb["total"], reverb["fees"], reverb["net"], reverb["currency"]) == (
+        "12500.00",
+        "625.00",
+        "11875.00",
+        "GBP",
+    )
     assert reverb["ship_to_country"] == "US" and reverb["skus"] == "RIFF-GTR-1"
-    assert rows[2]["items"].startswith("'=HYPERLINK") and rows[2]["buyer_name"] == "'+Robin Muster"  # no formulas
-    only_ebay = list(csv.DictReader(io.StringIO(owner_client.get("/api/orders/export.csv", params={"channel": "ebay"}).text)))
+    assert (
+        rows[2]["items"].startswith("'=HYPERLINK") and rows[2]["buyer_name"] == "'+Robin Muster"
+    )  # no formulas
+    only_ebay = list(
+        csv.DictReader(
+            io.StringIO(owner_client.get("/api/orders/export.csv", params={"channel": "ebay"}).text)
+        )
+    )
     assert [r["order_id"] for r in only_ebay] == ["E-200"]
 
 
-def test_packing_slip_and_pick_list_are_pdfs(owner_client: TestClient, database: Database, frozen_clock: FrozenClock) -> None:
+def test_packing_slip_and_pick_list_are_pdfs(
+    owner_client: TestClient, database: Database, frozen_clock: FrozenClock
+) -> None:
     ids = _orders(database, frozen_clock)
     slip = owner_client.get(f"/api/orders/{ids['reverb']}/packing-slip.pdf")
     assert slip.status_code == 200 and slip.headers["content-type"] == "application/pdf"
@@ -119,22 +155,36 @@ def test_cancel_restores_stock_once_and_offers_the_relist(
     reader = make_client("read_only")
     assert reader.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 403
 
-    cancelled = owner_client.post(f"/api/orders/{ids['reverb']}/cancel", json={"reason": "buyer changed their mind"})
+    cancelled = owner_client.post(
+        f"/api/orders/{ids['reverb']}/cancel", json={"reason": "buyer changed their mind"}
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["relist_offer"] == {"channels": ["reverb"], "product_ids": [guitar.id]}
-    assert owner_client.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 200  # a repeat changes nothing
+    assert (
+        owner_client.post(f"/api/orders/{ids['reverb']}/cancel").status_code == 200
+    )  # a repeat changes nothing
     with database.read_session() as session:
         assert session.get(Product, guitar.id).quantity == 1  # type: ignore[union-attr]
-        reasons = list(session.scalars(sa.select(StockMovement.reason).where(StockMovement.product_id == guitar.id).order_by(StockMovement.id)))
+        reasons = list(
+            session.scalars(
+                sa.select(StockMovement.reason)
+                .where(StockMovement.product_id == guitar.id)
+                .order_by(StockMovement.id)
+            )
+        )
     assert reasons[-2:] == ["sale", "cancel"]
 
-    assert owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={"channels": ["ebay"]}).status_code == 422
+    assert (
+        owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={"channels": ["ebay"]}).status_code
+        == 422
+    )
     relisted = owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={})
     assert relisted.status_code == 202, relisted.text
     assert list(relisted.json()["relisted"][str(guitar.id)]) == ["reverb"]
     with database.read_session() as session:
-        assert session.scalars(sa.select(Job.kind).where(Job.kind == "reverb.publish")).all() == ["reverb.publish"]
+        assert session.scalars(sa.select(Job.kind).where(Job.kind == "reverb.publish")).all() == [
+            "reverb.publish"
+        ]
     assert owner_client.post(f"/api/orders/{ids['ebay']}/relist", json={}).status_code == 409  # not cancelled
     assert owner_client.get(f"/api/orders/{ids['ebay']}").json()["relist_offer"] is None
-

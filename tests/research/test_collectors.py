@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from riff.channels.errors import AuthExpired, RateLimited
 from riff.core.db import Database
@@ -140,6 +141,7 @@ def test_expired_token_is_replaced_once(sandboxes: dict[str, RunningSandbox], re
     spec = SearchSpec(q="vintage" if platform == "ebay" else "WTS", subreddits=["rawdenim", "Gear4Sale"], max_items=40)
     baseline, _ = collect(platform, research, spec)
     sandbox.control.clear_requests()
+    token_cache.clear()
 
     async def go() -> int:
         collector = build_collector(platform, research, rate_limiter=None)
@@ -167,10 +169,10 @@ def test_cached_token_is_reused_until_expiry(sandboxes: dict[str, RunningSandbox
 
 
 def test_bad_credentials_and_rejected_queries(sandboxes: dict[str, RunningSandbox], research: ResearchSettings) -> None:
-    wrong = research.model_copy(update={"ebay_client_secret": "nope"})
+    wrong = research.model_copy(update={"ebay_client_secret": SecretStr("nope")})
     with pytest.raises(AuthExpired, match="invalid_client"):
         collect("ebay", wrong, SearchSpec(q="vintage"))
-    wrong_etsy = research.model_copy(update={"etsy_shared_secret": "nope"})
+    wrong_etsy = research.model_copy(update={"etsy_shared_secret": SecretStr("nope")})
     with pytest.raises(AuthExpired, match="Invalid API key"):
         collect("etsy", wrong_etsy, SearchSpec(q="vintage"))
     sandboxes["ebay"].control._call("POST", "/ebay_browse/quota", json={"daily_call_limit": 0})

@@ -240,3 +240,33 @@ class TestRace:
         assert sales_taken == self.ROUNDS
         assert len(_orders(database)) == 2 * self.ROUNDS
         assert sum(o.oversold for o in _orders(database)) == self.ROUNDS
+
+
+class TestEarlyDelist:
+    def test_a_sale_delivery_ends_the_others_before_the_order_is_confirmed(self, database: Database) -> None:
+        product_id, listings = _setup(database)
+        body = {"order_number": "R-8", "product_id": listings["reverb"].remote_id, "status": "paid"}
+        with database.session() as session:
+            ending = sales.order_event_received(session, "reverb", "orders/create", body)
+        assert len(ending) == 2 and sorted(j.kind for j in jobs(database)) == ["ebay.end", "shopify.end"]
+        assert _product(database, product_id).quantity == 1  # stock waits for the confirmed order
+        with database.session() as session:
+            sales.process_remote_order(session, "reverb", remote_order("R-8", listing=listings["reverb"]), source="webhook")
+        assert _product(database, product_id).quantity == 0
+        assert len(jobs(database)) == 2  # the confirmed order found the ends already queued
+        with database.read_session() as session:
+            (propagation,) = session.scalars(sa.select(sales.SalePropagation))
+            assert propagation.order_id is not None and sorted(propagation.targets) == sorted(
+                listing.id for channel, listing in listings.items() if channel != "reverb"
+            )
+
+    def test_updates_cancellations_and_unknown_items_are_left_alone(self, database: Database) -> None:
+        _, listings = _setup(database)
+        remote_id = listings["reverb"].remote_id
+        with database.session() as session:
+            assert sales.order_event_received(session, "reverb", "orders/update", {"product_id": remote_id}) == []
+            assert sales.order_event_received(
+                session, "reverb", "orders/create", {"product_id": remote_id, "status": "cancelled"}
+            ) == []
+            assert sales.order_event_received(session, "reverb", "orders/create", {"product_id": "nope"}) == []
+        assert jobs(database) == []

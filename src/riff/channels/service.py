@@ -493,6 +493,9 @@ def record_event(
             payload={"event_id": event_id, "account_id": account.id},
             priority=_priority("HIGH"),
         )
+        from riff.sync.sales import order_event_received  # a sale delivery ends the others at once
+
+        order_event_received(session, event.channel, event.topic, event.payload)
     return event_id
 
 

@@ -153,11 +153,18 @@ def default_ship_time(now: dt.datetime) -> dt.datetime:
 
 
 def _check_receiver(receiver: Party) -> None:
-    missing = [name for name, value in (("country_code", receiver.country_code), ("city", receiver.city),
-                                        ("line1", receiver.line1), ("name", receiver.name)) if not value]  # fmt: skip
+    """What DHL always refuses without (its schema requires them): said before any request is made."""
+    required = (
+        ("country_code", receiver.country_code),
+        ("city", receiver.city),
+        ("line1", receiver.line1),
+        ("name", receiver.name),
+        ("phone", receiver.phone),
+    )
+    missing = [name for name, value in required if not value]
     if missing:
         raise ValidationFailed(
-            f"the shipping address has no {missing[0].replace('_', ' ')}: correct it in ship_to",
+            f"the shipping address has no {missing[0].replace('_', ' ')} (DHL requires it): add it in ship_to",
             field=f"ship_to.{missing[0]}",
         )
 
@@ -260,6 +267,7 @@ def begin_label(
         "carrier": dhl.CARRIER,
         "status": ShipmentStatus.LABEL_PENDING,
         "product_code": prepared.product_code,
+        "product_name": dhl.PRODUCT_NAMES.get(prepared.product_code, prepared.product_code),
         "message_reference": reference,
         "ship_from": prepared.shipper.model_dump(mode="json", exclude_none=True),
         "ship_to": prepared.receiver.model_dump(mode="json", exclude_none=True),

@@ -123,7 +123,11 @@ def pick_list(orders: Sequence[Order], skus: Mapping[int, str] | None = None) ->
     grouped: dict[str, dict[str, Any]] = {}
     for order in orders:
         for line in order.lines:
-            key = line.sku or (skus or {}).get(line.product_id or 0) or f"(no SKU) {line.title or line.remote_listing_id or '?'}"
+            key = (
+                line.sku
+                or (skus or {}).get(line.product_id or 0)
+                or f"(no SKU) {line.title or line.remote_listing_id or '?'}"
+            )
             entry = grouped.setdefault(key, {"title": line.title or "", "quantity": 0, "orders": []})
             entry["quantity"] += line.quantity
             entry["orders"].append(f"{order.channel}:{order.remote_order_id}")

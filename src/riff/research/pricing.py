@@ -1,7 +1,7 @@
 """Price suggestions for a RIFF product from comparable market listings.
 
 Comparables share the product's brand (else its category and a title word), are scored by title
-similarity (rapidfuzz ``token_set_ratio`` of brand + model + title), category, era and condition, and the
+similarity (rapidfuzz token set/sort ratios of brand + model + title), category, era and condition, and the
 best ``MAX_COMPARABLES`` above ``MIN_SCORE`` count. From their prices (converted to the product's
 currency) come count, median, quartiles and IQR, asking versus sold, and a suggested range (the
 interquartile range, centred on sold prices when there are enough), then per channel what that range nets
@@ -29,7 +29,7 @@ from riff.research.repository import ListingRepository
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-MIN_SCORE = 55.0
+MIN_SCORE = 60.0
 MAX_COMPARABLES = 50
 CANDIDATE_LIMIT = 2000
 MIN_FOR_CONFIDENCE = 5
@@ -103,7 +103,9 @@ class Comparable:
 def score_comparable(product_text: str, model: str | None, category: str, era: str | None, condition: str | None,
                      listing: MarketListing) -> float:  # fmt: skip
     title = extraction.fold(f"{listing.brand or ''} {listing.title}")
-    score = float(fuzz.token_set_ratio(product_text, title))
+    # token_set alone calls "Telecaster" and "Telecaster 2015 American Professional" identical; the sort
+    # ratio charges for the extra words.
+    score = (float(fuzz.token_set_ratio(product_text, title)) + float(fuzz.token_sort_ratio(product_text, title))) / 2
     if model:
         tokens = [t for t in re.split(r"\W+", extraction.fold(model)) if len(t) >= 2]
         if tokens and all(t in title for t in tokens):
@@ -113,7 +115,8 @@ def score_comparable(product_text: str, model: str | None, category: str, era: s
     mine, theirs = _decade_number(era), _decade_number(listing.era)
     if mine is not None and theirs is not None:
         gap = abs(mine - theirs) // 10
-        score += 10 if gap == 0 else (3 if gap == 1 else -10)
+        # Decades apart is another market for vintage goods (a '65 Tele is not a 2015 Tele).
+        score += 10 if gap == 0 else (0 if gap == 1 else -40)
     if condition in CONDITION_RANK and listing.condition in CONDITION_RANK:
         score -= 4 * abs(CONDITION_RANK[condition] - CONDITION_RANK[listing.condition or ""])
     return score

@@ -448,6 +448,39 @@ class SyncRepository:
         self.session.add(propagation)
         return propagation
 
+    def early_propagation(
+        self, product_id: int, channel: str, *, since: dt.datetime
+    ) -> SalePropagation | None:
+        """The delist a sale webhook started before its order was confirmed (no order yet), if recent."""
+        return self.session.execute(
+            sa.select(SalePropagation)
+            .where(
+                SalePropagation.product_id == product_id,
+                SalePropagation.channel == channel,
+                SalePropagation.order_id.is_(None),
+                SalePropagation.created_at >= since,
+            )
+            .order_by(SalePropagation.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def products_named(self, channel: str, remote_ids: Iterable[str], skus: Iterable[str]) -> list[int]:
+        """Products whose listing on ``channel`` has one of ``remote_ids``, or whose SKU is in ``skus``."""
+        found: set[int] = set()
+        ids = sorted(set(remote_ids))[:200]
+        if ids:
+            found.update(
+                self.session.execute(
+                    sa.select(Listing.product_id).where(
+                        Listing.channel == channel, Listing.remote_id.in_(ids)
+                    )
+                ).scalars()
+            )
+        wanted = sorted(set(skus))[:200]
+        if wanted:
+            found.update(self.session.execute(sa.select(Product.id).where(Product.sku.in_(wanted))).scalars())
+        return sorted(found)
+
     def open_propagations(self, product_id: int) -> Sequence[SalePropagation]:
         return (
             self.session.execute(

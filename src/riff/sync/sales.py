@@ -58,6 +58,19 @@ log = get_logger(__name__)
 _SOURCES = {s.value: s for s in OrderSource}
 DONE_STATES = (ListingState.ENDED, ListingState.SOLD)
 
+# Webhook topics that announce a new sale, per channel: the early delist acts on these only (never on
+# updates, which may be cancellations).
+SALE_TOPICS: dict[str, frozenset[str]] = {
+    "reverb": frozenset({"orders/create", "orders/paid"}),
+    "shopify": frozenset({"orders/create", "orders/paid"}),
+    "ebay": frozenset({"FixedPriceTransaction", "AuctionCheckoutComplete", "ItemSold"}),
+}
+# Where an order delivery names what was sold: the channel's listing id, or the SKU.
+LISTING_ID_KEYS = frozenset({"product_id", "item_id", "listing_id", "ItemID", "ItemId"})
+SKU_KEYS = frozenset({"sku", "SKU", "seller_sku", "SellerSKU"})
+NOT_A_SALE = frozenset({"cancelled", "canceled", "refunded", "voided", "declined"})
+PROVISIONAL_WINDOW = dt.timedelta(hours=1)
+
 
 @dataclasses.dataclass
 class SaleResult:
@@ -220,15 +233,24 @@ def _after_stock_taken(
             push.republish(session, product, origin, actor=actor)
     session.flush()
     now = utcnow()
-    repository.add_propagation(
-        order_id=order.id,
-        product_id=product.id,
-        channel=order.channel,
-        received_at=order.received_at,
-        targets=targets,
-        completed_at=None if targets else now,
-        created_at=now,
-    )
+    early = repository.early_propagation(product.id, order.channel, since=now - PROVISIONAL_WINDOW)
+    if early is not None:
+        # The delivery already ended the others (``order_event_received``): this order confirms that sale.
+        early.order_id = order.id
+        early.targets = sorted({*(early.targets or []), *targets})
+        if targets and early.completed_at is not None:
+            early.completed_at = None
+        targets = list(early.targets)
+    else:
+        repository.add_propagation(
+            order_id=order.id,
+            product_id=product.id,
+            channel=order.channel,
+            received_at=order.received_at,
+            targets=targets,
+            completed_at=None if targets else now,
+            created_at=now,
+        )
     repository.add_event(
         channel=order.channel,
         product_id=product.id,
@@ -348,6 +370,89 @@ def _after_restore(session: Session, product: Product, order: Order, given_back:
             f" (POST /api/sync/products/{product.id}/relist)",
             actor=actor,
         )
+
+
+def _hints(payload: Any, depth: int = 0) -> tuple[set[str], set[str], set[str]]:
+    """(listing ids, SKUs, status words) named anywhere in a delivery body (a few levels deep)."""
+    ids: set[str] = set()
+    skus: set[str] = set()
+    statuses: set[str] = set()
+    if depth > 4:
+        return ids, skus, statuses
+    items = (
+        payload.items()
+        if isinstance(payload, dict)
+        else enumerate(payload)
+        if isinstance(payload, list)
+        else ()
+    )
+    for key, value in items:
+        if isinstance(value, dict | list):
+            found = _hints(value, depth + 1)
+            ids |= found[0]
+            skus |= found[1]
+            statuses |= found[2]
+        elif isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            if key in LISTING_ID_KEYS:
+                ids.add(str(value).strip())
+            elif key in SKU_KEYS:
+                skus.add(str(value).strip())
+            elif isinstance(key, str) and key.endswith("status"):
+                statuses.add(str(value).strip().lower())
+    return ids, skus, statuses
+
+
+def order_event_received(session: Session, channel: str, topic: str, payload: Any) -> list[int]:
+    """A sale webhook was just stored in the inbox: end the item's other listings now, in the same
+    transaction, instead of after the order is confirmed through the API (a round trip to the platform).
+
+    Only for one-of-a-kind items in stock that the delivery names unambiguously (its listing id on this
+    channel, or its SKU). Ending is the safe direction: stock is taken only when the confirmed order is
+    recorded (``process_remote_order``), which adopts this early delist. A delivery that was not a sale
+    after all leaves the item in stock with its listings ended: the reconciliation shows it with a relist.
+    Never raises: the delivery is stored whatever happens here. Returns the listing ids being ended."""
+    if topic not in SALE_TOPICS.get(channel, ()):
+        return []
+    try:
+        with session.begin_nested():
+            return _early_delist(session, channel, topic, payload)
+    except Exception:
+        log.warning("sync.sale.early_delist_failed", channel=channel, topic=topic, exc_info=True)
+        return []
+
+
+def _early_delist(session: Session, channel: str, topic: str, payload: Any) -> list[int]:
+    ids, skus, statuses = _hints(payload)
+    if statuses & NOT_A_SALE or not (ids or skus):
+        return []
+    repository = SyncRepository(session)
+    product_ids = repository.products_named(channel, ids, skus)
+    if not product_ids:
+        return []
+    products = lock_products(session, product_ids)
+    received = utcnow()
+    ending: list[int] = []
+    for product in products.values():
+        if product.is_stocked_item or product.quantity != 1 or not push.is_available(product):
+            continue
+        listings = repository.listings_for_product(product.id)
+        others = [li for li in listings if li.channel != channel]
+        targets = push.end_listings(session, product, others, EndReason.SOLD_ELSEWHERE)
+        repository.add_propagation(
+            order_id=None, product_id=product.id, channel=channel, received_at=received, targets=targets,
+            completed_at=None if targets else received, created_at=received,
+        )  # fmt: skip
+        repository.add_event(
+            channel=channel, product_id=product.id, kind=EventKind.SALE, outcome=Outcome.OK,
+            after={"early": True, "topic": topic, "ending": targets},
+            message=f"{product.sku}: sale announced by {channel} ({topic}); ending {len(targets)} other "
+            "listing(s) before the order is confirmed",
+            actor=f"{channel}:webhook",
+        )  # fmt: skip
+        ending.extend(targets)
+        log.info("sync.sale.early_delist", channel=channel, sku=product.sku, ending=len(targets))
+    session.flush()
+    return ending
 
 
 def listing_sold_remotely(

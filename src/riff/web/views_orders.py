@@ -114,6 +114,7 @@ def _detail_context(session: Any, order_id: int, **extra: Any) -> dict[str, Any]
         "relist_offer": service.relist_offer(session, order),
         "dhl_configured": settings.dhl_configured,
         "carriers": CARRIERS,
+        "carrier_names": dict(CARRIERS),
         "statuses": ShipmentStatus,
         "upload_statuses": UploadStatus,
         **extra,

@@ -48,6 +48,20 @@ class VintageAndRareSandbox(SandboxPlatform):
     def __init__(self, sandbox: Any, options: Any) -> None:
         super().__init__(sandbox, options)
         self.runtime = self.options.model_copy()
+        # Rendered export lines by item id, valid while the item and the export settings are unchanged: the
+        # export's slowness is ``export_seconds``, not the time to render 1,500 rows again.
+        self._export_lines: dict[int, tuple[tuple[Any, ...], str]] = {}
+
+    def export_line(self, site: VintageAndRareSite, record: Record, base_url: str) -> str:
+        from riff_sandbox.vintage_and_rare.routes import csv_line
+
+        key = (record.get("updated_at"), base_url, self.runtime.export_external_id_share)
+        cached = self._export_lines.get(record["id"])
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        line = csv_line(site.export_row(record, base_url))
+        self._export_lines[record["id"]] = (key, line)
+        return line
 
     def site(self, tx: Transaction, now: datetime | None = None) -> VintageAndRareSite:
         """The site over one store transaction."""
@@ -57,6 +71,7 @@ class VintageAndRareSandbox(SandboxPlatform):
 
     def seed(self, tx: Transaction, rng: random.Random, size: int, now: datetime) -> None:
         self.runtime = self.options.model_copy()  # a reset also forgets runtime setting changes
+        self._export_lines = {}
         demo_seed.seed(tx, rng, size, now)
 
     def router(self) -> APIRouter:

@@ -53,6 +53,12 @@ PLACEHOLDER_JPEG = bytes.fromhex(
 )
 
 
+def csv_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()
+
+
 def _cookies(scope: Scope) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for key, value in scope["headers"]:
@@ -245,7 +251,7 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         referer = request.headers.get("referer", "")
         options = platform.runtime
 
-        def run() -> tuple[Response | None, list[list[str]]]:
+        def run() -> tuple[Response | None, list[str]]:
             with store.transaction() as tx:
                 site, session = site_session(request, tx)
                 if session is None:
@@ -255,7 +261,7 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
                     or urlsplit(referer).path.rstrip("/") != EXPORT_PAGE_PATH
                 ):
                     return RedirectResponse(EXPORT_PAGE_PATH, status_code=302), []
-                return None, [site.export_row(r, base_url) for r in site.exported_items()]
+                return None, [platform.export_line(site, r, base_url) for r in site.exported_items()]
 
         refusal, rows = await anyio.to_thread.run_sync(run)
         if refusal is not None:
@@ -264,15 +270,9 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         chunks = max(1, (len(rows) + EXPORT_CHUNK_ROWS - 1) // EXPORT_CHUNK_ROWS)
 
         async def stream() -> AsyncIterator[bytes]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow([*EXPORT_COLUMNS, ""])
+            yield csv_line([*EXPORT_COLUMNS, ""]).encode("utf-8")
             for index in range(chunks):
-                for row in rows[index * EXPORT_CHUNK_ROWS : (index + 1) * EXPORT_CHUNK_ROWS]:
-                    writer.writerow(row)
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
+                yield "".join(rows[index * EXPORT_CHUNK_ROWS : (index + 1) * EXPORT_CHUNK_ROWS]).encode("utf-8")
                 if remaining:
                     await asyncio.sleep(remaining / chunks)
 

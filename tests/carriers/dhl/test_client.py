@@ -82,7 +82,10 @@ def test_a_refusal_carries_dhls_detail_verbatim(sandbox: RunningSandbox) -> None
         run(scenario())
     answer = sandbox.control.requests(path_prefix="/mydhlapi/shipments")[0]
     assert refused.value.status_code == 400
-    assert refused.value.message == "420505: The postal code is missing for the receiver's country US. Provide a postal code."
+    assert (
+        refused.value.message
+        == "420505: The postal code is missing for the receiver's country US. Provide a postal code."
+    )
     assert answer["status"] == 400
     assert refused.value.retryable is False
 

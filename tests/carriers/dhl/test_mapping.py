@@ -21,11 +21,28 @@ def sample(name: str) -> dict[str, Any]:
     return json.loads((SAMPLES / name).read_text("utf-8"))  # type: ignore[no-any-return]
 
 
-SHIPPER = Party(name="Shipping desk", company="RIFF Demo", line1="1 Denmark St", city="London",
-                postal_code="WC2H 8LP", country_code="GB", phone="+44 20 7946 0000", vat_number="GB123")  # fmt: skip
-BUYER = Party(name="Alex Example", line1="123 Example Ave", city="Nashville", postal_code="37203",
-              country_code="US", phone="5555550100", email="alex@example.com")  # fmt: skip
-PARCEL = Parcel(weight_kg=Decimal("5.5"), length_cm=Decimal("120"), width_cm=Decimal("50"), height_cm=Decimal("15"))
+SHIPPER = Party(
+    name="Shipping desk",
+    company="RIFF Demo",
+    line1="1 Denmark St",
+    city="London",
+    postal_code="WC2H 8LP",
+    country_code="GB",
+    phone="+44 20 7946 0000",
+    vat_number="GB123",
+)
+BUYER = Party(
+    name="Alex Example",
+    line1="123 Example Ave",
+    city="Nashville",
+    postal_code="37203",
+    country_code="US",
+    phone="5555550100",
+    email="alex@example.com",
+)
+PARCEL = Parcel(
+    weight_kg=Decimal("5.5"), length_cm=Decimal("120"), width_cm=Decimal("50"), height_cm=Decimal("15")
+)
 
 
 def test_the_ship_timestamp_is_dhls_format() -> None:
@@ -46,28 +63,64 @@ def test_customs_borders_and_products() -> None:
 
 
 def test_a_shipment_request_has_the_documented_shape() -> None:
-    customs = Customs(currency="GBP", items=[CustomsItem(description="Fender Stratocaster 1965", hs_code="9202900030",
-                      unit_value=Decimal("12500.00"), weight_kg=Decimal("5.5"))], invoice_number="RIFF-O7")  # fmt: skip
+    customs = Customs(
+        currency="GBP",
+        items=[
+            CustomsItem(
+                description="Fender Stratocaster 1965",
+                hs_code="9202900030",
+                unit_value=Decimal("12500.00"),
+                weight_kg=Decimal("5.5"),
+            )
+        ],
+        invoice_number="RIFF-O7",
+    )
     body = mapping.shipment_request(
-        shipper=SHIPPER, receiver=BUYER, parcels=[PARCEL], product_code="P", account_number="123456789",
-        planned=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC), description="Musical instrument",
-        reference="reverb 24290001", customs=customs,
-    )  # fmt: skip
+        shipper=SHIPPER,
+        receiver=BUYER,
+        parcels=[PARCEL],
+        product_code="P",
+        account_number="123456789",
+        planned=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC),
+        description="Musical instrument",
+        reference="reverb 24290001",
+        customs=customs,
+    )
     documented = sample("shipment_request.json")["body"]
-    for key in ("plannedShippingDateAndTime", "pickup", "productCode", "accounts", "outputImageProperties", "customerDetails", "content"):
+    for key in (
+        "plannedShippingDateAndTime",
+        "pickup",
+        "productCode",
+        "accounts",
+        "outputImageProperties",
+        "customerDetails",
+        "content",
+    ):
         assert key in body and type(body[key]) is type(documented[key])
     assert body["plannedShippingDateAndTime"] == "2026-11-23T10:00:00 GMT+00:00"
     assert body["content"]["packages"] == [
-        {"weight": 5.5, "dimensions": {"length": 120, "width": 50, "height": 15},
-         "customerReferences": [{"value": "reverb 24290001", "typeCode": "CU"}]}
-    ]  # fmt: skip
+        {
+            "weight": 5.5,
+            "dimensions": {"length": 120, "width": 50, "height": 15},
+            "customerReferences": [{"value": "reverb 24290001", "typeCode": "CU"}],
+        }
+    ]
     assert body["content"]["isCustomsDeclarable"] is True and body["content"]["declaredValue"] == 12500
     line = body["content"]["exportDeclaration"]["lineItems"][0]
     assert line["commodityCodes"] == [{"typeCode": "outbound", "value": "9202900030"}]
     assert line["quantity"] == {"value": 1, "unitOfMeasurement": "PCS"}
     receiver = body["customerDetails"]["receiverDetails"]
-    assert receiver["postalAddress"] == {"postalCode": "37203", "cityName": "Nashville", "countryCode": "US", "addressLine1": "123 Example Ave"}
-    assert receiver["contactInformation"]["fullName"] == receiver["contactInformation"]["companyName"] == "Alex Example"
+    assert receiver["postalAddress"] == {
+        "postalCode": "37203",
+        "cityName": "Nashville",
+        "countryCode": "US",
+        "addressLine1": "123 Example Ave",
+    }
+    assert (
+        receiver["contactInformation"]["fullName"]
+        == receiver["contactInformation"]["companyName"]
+        == "Alex Example"
+    )
     assert body["customerDetails"]["shipperDetails"]["registrationNumbers"][0]["typeCode"] == "VAT"
 
 

@@ -57,7 +57,10 @@ def test_the_documented_shipment_request_buys_a_label_with_the_documented_shape(
     assert response.status_code == 201, response.text
     body = response.json()
     documented = sample("shipment_response.json")["body"]
-    essential = {k: documented[k] for k in ("shipmentTrackingNumber", "trackingUrl", "packages", "documents", "estimatedDeliveryDate")}
+    essential = {
+        k: documented[k]
+        for k in ("shipmentTrackingNumber", "trackingUrl", "packages", "documents", "estimatedDeliveryDate")
+    }
     assert _missing(essential, body) == []
     assert response.headers["Message-Reference"] == REFERENCE
     text = _pdf_text(body["documents"][0]["content"])
@@ -66,17 +69,23 @@ def test_the_documented_shipment_request_buys_a_label_with_the_documented_shape(
     assert {d["typeCode"] for d in body["documents"]} == {"label", "invoice"}  # customs declarable
 
 
-def test_the_same_message_reference_returns_the_same_shipment(http: httpx.Client, sandbox: RunningSandbox) -> None:
+def test_the_same_message_reference_returns_the_same_shipment(
+    http: httpx.Client, sandbox: RunningSandbox
+) -> None:
     body = sample("shipment_request.json")["body"]
     first = http.post("/shipments", json=body, headers={"Message-Reference": REFERENCE}).json()
     again = http.post("/shipments", json=body, headers={"Message-Reference": REFERENCE}).json()
-    other = http.post("/shipments", json=body, headers={"Message-Reference": REFERENCE.replace("5b", "6c")}).json()
+    other = http.post(
+        "/shipments", json=body, headers={"Message-Reference": REFERENCE.replace("5b", "6c")}
+    ).json()
     assert again["shipmentTrackingNumber"] == first["shipmentTrackingNumber"]
     assert other["shipmentTrackingNumber"] != first["shipmentTrackingNumber"]
     assert len(shipments(sandbox)) == 2
 
 
-def test_a_lost_answer_still_bought_the_label_and_the_retry_returns_it(http: httpx.Client, sandbox: RunningSandbox) -> None:
+def test_a_lost_answer_still_bought_the_label_and_the_retry_returns_it(
+    http: httpx.Client, sandbox: RunningSandbox
+) -> None:
     sandbox.control._call("POST", "/dhl/lose-responses", json={"count": 1, "status": 500})
     body = sample("shipment_request.json")["body"]
     lost = http.post("/shipments", json=body, headers={"Message-Reference": REFERENCE})
@@ -103,7 +112,10 @@ def test_errors_are_dhl_problem_bodies(http: httpx.Client, sandbox: RunningSandb
     assert response.status_code == 422
     assert set(response.json()) >= set(sample("error_shipments_422.json")["body"])
     assert response.json()["status"] == "422" and response.json()["title"] == "Validation error"
-    assert response.json()["detail"] == "#/customerDetails/receiverDetails/postalAddress: required key [cityName] not found"
+    assert (
+        response.json()["detail"]
+        == "#/customerDetails/receiverDetails/postalAddress: required key [cityName] not found"
+    )
 
     no_postcode = copy.deepcopy(body)
     del no_postcode["customerDetails"]["receiverDetails"]["postalAddress"]["postalCode"]
@@ -111,12 +123,16 @@ def test_errors_are_dhl_problem_bodies(http: httpx.Client, sandbox: RunningSandb
     assert response.status_code == 400 and "postal code" in response.json()["detail"]
     assert shipments(sandbox) == []
 
-    unauthorised = httpx.post(sandbox.api_base_url + "/shipments", json=body, headers={"Authorization": "Basic eDp5"})
+    unauthorised = httpx.post(
+        sandbox.api_base_url + "/shipments", json=body, headers={"Authorization": "Basic eDp5"}
+    )
     assert unauthorised.status_code == 401 and unauthorised.json()["status"] == "401"
 
 
 def test_toolkit_faults_answer_in_dhl_shapes(http: httpx.Client, sandbox: RunningSandbox) -> None:
-    sandbox.control.faults(rate_limit={"every_nth": 1, "retry_after_seconds": 7}, path_prefix="/mydhlapi/rates")
+    sandbox.control.faults(
+        rate_limit={"every_nth": 1, "retry_after_seconds": 7}, path_prefix="/mydhlapi/rates"
+    )
     limited = http.post("/rates", json=sample("rates_request.json")["body"])
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
     assert limited.json()["status"] == "429"
@@ -129,14 +145,27 @@ def test_rates_have_the_documented_shape(http: httpx.Client) -> None:
     posted = http.post("/rates", json=sample("rates_request.json")["body"])
     assert posted.status_code == 200, posted.text
     documented = sample("rates_response.json")["body"]
-    product = {k: documented["products"][0][k] for k in ("productName", "productCode", "weight", "totalPrice", "deliveryCapabilities")}
+    product = {
+        k: documented["products"][0][k]
+        for k in ("productName", "productCode", "weight", "totalPrice", "deliveryCapabilities")
+    }
     assert _missing({"products": [product]}, posted.json()) == []
     fetched = http.get(
         "/rates",
-        params={"accountNumber": "123456789", "originCountryCode": "GB", "originCityName": "London",
-                "destinationCountryCode": "GB", "destinationCityName": "Manchester", "weight": "5", "length": "120",
-                "width": "50", "height": "15", "plannedShippingDate": "2026-11-23", "isCustomsDeclarable": "false",
-                "unitOfMeasurement": "metric"},  # fmt: skip
+        params={
+            "accountNumber": "123456789",
+            "originCountryCode": "GB",
+            "originCityName": "London",
+            "destinationCountryCode": "GB",
+            "destinationCityName": "Manchester",
+            "weight": "5",
+            "length": "120",
+            "width": "50",
+            "height": "15",
+            "plannedShippingDate": "2026-11-23",
+            "isCustomsDeclarable": "false",
+            "unitOfMeasurement": "metric",
+        },
     )
     assert fetched.status_code == 200
     assert [p["productCode"] for p in fetched.json()["products"]] == ["N", "T"]  # domestic products
@@ -153,7 +182,9 @@ def test_tracking_checkpoints_appear_as_time_passes(http: httpx.Client, sandbox:
     documented = sample("tracking_response.json")["body"]["shipments"][0]
     sandbox.control._call("POST", f"/dhl/shipments/{number}/advance", json={"steps": 2})
     shipment = http.get(f"/shipments/{number}/tracking").json()["shipments"][0]
-    essential = {k: documented[k] for k in ("shipmentTrackingNumber", "status", "events", "numberOfPieces", "pieces")}
+    essential = {
+        k: documented[k] for k in ("shipmentTrackingNumber", "status", "events", "numberOfPieces", "pieces")
+    }
     assert _missing(essential, shipment) == []
     assert [e["typeCode"] for e in shipment["events"]] == ["PU", "PL"]
     sandbox.control._call("POST", f"/dhl/shipments/{number}/advance", json={"steps": 10})

@@ -27,6 +27,15 @@ PUBLIC_TRACKING_URL = "https://www.dhl.com/en/express/tracking.html?AWB={number}
 DOMESTIC_PRODUCT = "N"
 WORLDWIDE_PRODUCT = "P"
 EU_PRODUCT = "U"
+PRODUCT_NAMES = {
+    "N": "Domestic Express",
+    "T": "Domestic Express 12:00",
+    "P": "Express Worldwide",
+    "U": "Express Worldwide (EU)",
+    "D": "Express Worldwide documents",
+    "K": "Express 9:00",
+    "Y": "Express 12:00",
+}
 
 # Tracking event type codes. "OK" delivered and "PU" picked up are in the OAS example; the others are the
 # codes the same example uses for the journey (AF/PL/DF/AR/WC/RR/CR). Exception codes: DHL's published
