@@ -113,7 +113,9 @@ def _products(database: Database, count: int) -> list[int]:
                 base_price=Decimal(2000 + number), currency="GBP", quantity=1, status=ProductStatus.ACTIVE,
                 description="Bench guitar.", attributes={},
             )  # fmt: skip
-            product.images.append(ProductImage(position=0, source_url=f"https://img.example.com/{number}.jpg"))
+            product.images.append(
+                ProductImage(position=0, source_url=f"https://img.example.com/{number}.jpg")
+            )
             session.add(product)
             session.flush()
             ids.append(product.id)
@@ -143,7 +145,9 @@ def _all_live(session: Any) -> bool:
 
 
 def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -191,7 +195,9 @@ def _sale(
             .order_by(Job.id)
         ).all()
         end_jobs = session.execute(
-            sa.select(Job.created_at, Job.started_at).where(Job.product_id == product_id, Job.kind.like("%.end"))
+            sa.select(Job.created_at, Job.started_at).where(
+                Job.product_id == product_id, Job.kind.like("%.end")
+            )
         ).all()
         early = order is not None and propagation.created_at < order.created_at
         completed, first_heard = propagation.completed_at, propagation.received_at
@@ -228,7 +234,9 @@ def _sale(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sales", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -245,7 +253,9 @@ def main() -> None:
     url = _database(args.postgres, directory)
     migrate.upgrade(url)
     database = Database(url)
-    settings = Settings(data_dir=directory / "data", database_url=url, secret_key="bench-secret-key-0123456789")
+    settings = Settings(
+        data_dir=directory / "data", database_url=url, secret_key="bench-secret-key-0123456789"
+    )
     sandboxes = {name: start(name, data_dir=directory / name, seed_size=0) for name in CHANNELS}
     server = thread = worker = None
     try:
@@ -257,7 +267,10 @@ def main() -> None:
         product_ids = _products(database, args.sales)
         if not _wait(database, _all_live, timeout=600, poll=0.5):
             raise SystemExit("publishing did not finish")
-        print(f"published {len(product_ids)} x {len(CHANNELS)} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        print(
+            f"published {len(product_ids)} x {len(CHANNELS)} in {time.monotonic() - started:.0f} s",
+            file=sys.stderr,
+        )
         for name, sandbox in sandboxes.items():
             for topic in TOPICS[name]:
                 sandbox.control.register_webhook(f"{riff_url}/webhooks/{name}/{HOOK_TOKEN}", topic)
@@ -305,17 +318,30 @@ def main() -> None:
         "end_wait_ms": stats("end_wait_ms"),
         "early_delists": sum(1 for r in results if r.get("early_delist")),
         "by_channel": {
-            channel: {"sales": len(rs), "latency_p50_ms": percentile([r["latency_ms"] for r in rs], 0.5)}
+            channel: {
+                "sales": len(rs),
+                "early_delists": sum(1 for r in rs if r.get("early_delist")),
+                "latency_p50_ms": percentile([r["latency_ms"] for r in rs], 0.5),
+                "ratio_p50": percentile([r["ratio"] for r in rs], 0.5),
+            }
             for channel in CHANNELS
             if (rs := [r for r in results if r["channel"] == channel])
         },
     }
     print(json.dumps(summary))
     print()
-    print(f"{len(results)} sales ({missed} missed), {args.latency_ms} ms per marketplace call, {database.dialect}")
-    print(f"sale -> all other listings ended: p50 {summary['latency_ms']['p50']:.0f} ms, p99 {summary['latency_ms']['p99']:.0f} ms")
-    print(f"floor (delivery + one parallel round of ends): p50 {summary['floor_ms']['p50']:.0f} ms, p99 {summary['floor_ms']['p99']:.0f} ms")
-    print(f"ratio to the floor: p50 {summary['ratio']['p50']:.2f}x, p99 {summary['ratio']['p99']:.2f}x (target p99 <= 1.5x)")
+    print(
+        f"{len(results)} sales ({missed} missed), {args.latency_ms} ms per marketplace call, {database.dialect}"
+    )
+    print(
+        f"sale -> all other listings ended: p50 {summary['latency_ms']['p50']:.0f} ms, p99 {summary['latency_ms']['p99']:.0f} ms"
+    )
+    print(
+        f"floor (delivery + one parallel round of ends): p50 {summary['floor_ms']['p50']:.0f} ms, p99 {summary['floor_ms']['p99']:.0f} ms"
+    )
+    print(
+        f"ratio to the floor: p50 {summary['ratio']['p50']:.2f}x, p99 {summary['ratio']['p99']:.2f}x (target p99 <= 1.5x)"
+    )
 
 
 if __name__ == "__main__":

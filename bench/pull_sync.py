@@ -206,7 +206,9 @@ def _sandbox_pull(size: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="5000,20000,50000")
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--sandbox", type=int, default=0, help="also one real pull of N sandbox listings")
@@ -214,7 +216,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     report: dict[str, Any] = {"bench": "pull_sync", "changed": args.changed, "chunk": CHUNK, "backends": {}}
     with tempfile.TemporaryDirectory() as directory:
-        report["backends"]["sqlite"] = _one_backend("sqlite", f"sqlite:///{directory}/x.db", sizes, args.changed)
+        report["backends"]["sqlite"] = _one_backend(
+            "sqlite", f"sqlite:///{directory}/x.db", sizes, args.changed
+        )
     postgres = os.environ.get("RIFF_TEST_POSTGRES_URL")
     if postgres:
         report["backends"]["postgresql"] = _one_backend("postgresql", postgres, sizes, args.changed)
@@ -233,7 +237,9 @@ def main() -> None:
         if len(sizes_sorted) > 1:
             first, last = results[sizes_sorted[0]], results[sizes_sorted[-1]]
             ratio = (last["seconds"] / first["seconds"]) / (int(sizes_sorted[-1]) / int(sizes_sorted[0]))
-            print(f"  growth: time per listing at {sizes_sorted[-1]} is {ratio:.2f}x that at {sizes_sorted[0]} (1.0 = linear)")
+            print(
+                f"  growth: time per listing at {sizes_sorted[-1]} is {ratio:.2f}x that at {sizes_sorted[0]} (1.0 = linear)"
+            )
     if "sandbox_pull" in report:
         print(f"sandbox pull: {report['sandbox_pull']}")
 

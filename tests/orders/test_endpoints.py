@@ -182,6 +182,7 @@ def test_cancel_restores_stock_once_and_offers_the_relist(
     relisted = owner_client.post(f"/api/orders/{ids['reverb']}/relist", json={})
     assert relisted.status_code == 202, relisted.text
     assert list(relisted.json()["relisted"][str(guitar.id)]) == ["reverb"]
+    assert relisted.json()["refused"] == {}
     with database.read_session() as session:
         assert session.scalars(sa.select(Job.kind).where(Job.kind == "reverb.publish")).all() == [
             "reverb.publish"

@@ -88,7 +88,9 @@ def sync(database: Database | None, platform: str, research: ResearchSettings, *
     assert database is not None
 
     async def go() -> SyncResult:
-        collector = build_collector(platform, research, rate_limiter=research_rate_limiter(None, None, research))
+        collector = build_collector(
+            platform, research, rate_limiter=research_rate_limiter(None, None, research)
+        )
         try:
             return await run_sync(database, collector, research, **kwargs)
         finally:
@@ -98,7 +100,9 @@ def sync(database: Database | None, platform: str, research: ResearchSettings, *
 
 
 @pytest.fixture
-def research_env(monkeypatch: pytest.MonkeyPatch, sandboxes: dict[str, RunningSandbox]) -> Iterator[ResearchSettings]:
+def research_env(
+    monkeypatch: pytest.MonkeyPatch, sandboxes: dict[str, RunningSandbox]
+) -> Iterator[ResearchSettings]:
     """The same settings through the environment, for code that reads ``get_research_settings()`` (jobs)."""
     settings = settings_for(sandboxes)
     env = {
@@ -112,7 +116,9 @@ def research_env(monkeypatch: pytest.MonkeyPatch, sandboxes: dict[str, RunningSa
         "RIFF_RESEARCH_REDDIT_API_URL": settings.reddit_api_url,
         "RIFF_RESEARCH_REDDIT_CLIENT_ID": REDDIT["client_id"],
         "RIFF_RESEARCH_REDDIT_CLIENT_SECRET": REDDIT["client_secret"],
-        "RIFF_RESEARCH_QUERIES": json.dumps({k: [s.model_dump(mode="json") for s in v] for k, v in settings.queries.items()}),
+        "RIFF_RESEARCH_QUERIES": json.dumps(
+            {k: [s.model_dump(mode="json") for s in v] for k, v in settings.queries.items()}
+        ),
         "RIFF_RESEARCH_PAGE_SIZE": json.dumps(settings.page_size),
         "RIFF_RESEARCH_RATE_LIMITS": json.dumps(FAST_LIMITS),
         "RIFF_RESEARCH_BST_SUBREDDITS": json.dumps(settings.bst_subreddits),

@@ -72,7 +72,9 @@ class FakeLLM:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                fake.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                fake.requests.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                )
                 content = json.dumps(fake.reply) if not isinstance(fake.reply, str) else fake.reply
                 payload = json.dumps({
                     "id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
@@ -88,7 +90,9 @@ class FakeLLM:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     @property
@@ -111,10 +115,19 @@ def test_llm_endpoint_is_used_when_configured(llm: FakeLLM) -> None:
     llm.reply = {"brand": "Gibson", "size": None, "style": ["semi-hollow", "dot inlays"], "condition": "Very Good",
                  "era": 1981, "wash": "cherry", "category": "guitar", "tags": ["gibson", "es-335"],
                  "summary": "1981 Gibson ES-335 Dot in cherry"}  # fmt: skip
-    settings = ResearchSettings(_env_file=None, llm_url=llm.url, llm_api_key="sk-test", llm_model="tiny-local")  # type: ignore[call-arg]
-    result = asyncio.run(analyze(ListingText("[FS] Gibson ES-335 Dot 1981 Cherry - $5,500", "All original."), settings))
+    settings = ResearchSettings(
+        _env_file=None, llm_url=llm.url, llm_api_key="sk-test", llm_model="tiny-local"
+    )  # type: ignore[call-arg]
+    result = asyncio.run(
+        analyze(ListingText("[FS] Gibson ES-335 Dot 1981 Cherry - $5,500", "All original."), settings)
+    )
     assert result.method == "llm:tiny-local"
-    assert (result.brand, result.era, result.condition, result.style) == ("Gibson", "1980s", "very_good", "semi-hollow, dot inlays")
+    assert (result.brand, result.era, result.condition, result.style) == (
+        "Gibson",
+        "1980s",
+        "very_good",
+        "semi-hollow, dot inlays",
+    )
     assert result.summary == "1981 Gibson ES-335 Dot in cherry"
     request = llm.requests[0]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"

@@ -57,11 +57,21 @@ def test_sync_pages_upserts_without_duplicates_and_records_the_run(
         assert [(r.platform, r.status, r.added) for r in runs] == [(platform, "completed", first.added),
                                                                     (platform, "completed", 0)]  # fmt: skip
         assert runs[0].requests >= 3 and runs[0].duration_seconds is not None and runs[0].finished_at
-        row = session.scalars(sa.select(MarketListing).where(MarketListing.platform == platform).limit(1)).one()
+        row = session.scalars(
+            sa.select(MarketListing).where(MarketListing.platform == platform).limit(1)
+        ).one()
         assert row.title and row.external_id and row.raw and row.ai_method == "rules+nb"
-        priced = session.scalar(sa.select(sa.func.count()).where(MarketListing.price.is_not(None), MarketListing.platform == platform))
+        priced = session.scalar(
+            sa.select(sa.func.count()).where(
+                MarketListing.price.is_not(None), MarketListing.platform == platform
+            )
+        )
         assert priced and priced >= first.added * 0.9
-        branded = session.scalar(sa.select(sa.func.count()).where(MarketListing.brand.is_not(None), MarketListing.platform == platform))
+        branded = session.scalar(
+            sa.select(sa.func.count()).where(
+                MarketListing.brand.is_not(None), MarketListing.platform == platform
+            )
+        )
         assert branded and branded >= first.added * 0.8
 
 
@@ -69,15 +79,23 @@ def test_listing_fields_per_platform(database: Database, research: ResearchSetti
     for platform in ("ebay", "etsy"):
         sync(database, platform, research, specs=[SearchSpec(q="vintage", max_items=20)])
     with database.read_session() as session:
-        ebay = session.scalars(sa.select(MarketListing).where(MarketListing.platform == "ebay").limit(1)).one()
-        etsy = session.scalars(sa.select(MarketListing).where(MarketListing.platform == "etsy").limit(1)).one()
+        ebay = session.scalars(
+            sa.select(MarketListing).where(MarketListing.platform == "ebay").limit(1)
+        ).one()
+        etsy = session.scalars(
+            sa.select(MarketListing).where(MarketListing.platform == "etsy").limit(1)
+        ).one()
         check_fields(ebay, etsy)
 
 
 def check_fields(ebay: MarketListing, etsy: MarketListing) -> None:
     assert ebay.external_id.startswith("v1|") and ebay.currency == "GBP" and ebay.image_urls and ebay.seller
     assert ebay.url and "/itm/" in ebay.url and ebay.listed_at is not None
-    assert etsy.image_urls and all("etsystatic" in u for u in etsy.image_urls) and etsy.engagement_score is not None
+    assert (
+        etsy.image_urls
+        and all("etsystatic" in u for u in etsy.image_urls)
+        and etsy.engagement_score is not None
+    )
     assert etsy.price_base is not None and etsy.currency in {"USD", "GBP", "EUR"}
 
 
@@ -85,7 +103,9 @@ def collect(platform: str, research: ResearchSettings, spec: SearchSpec) -> tupl
     """(listings, requests) of one search, straight from the collector (no database)."""
 
     async def go() -> tuple[int, int]:
-        collector = build_collector(platform, research, rate_limiter=research_rate_limiter(None, None, research))
+        collector = build_collector(
+            platform, research, rate_limiter=research_rate_limiter(None, None, research)
+        )
         try:
             total = 0
             async for page in collector.pages(spec):
@@ -104,14 +124,18 @@ def test_collectors_survive_rate_limits(sandboxes: dict[str, RunningSandbox], re
                       subreddits=["rawdenim", "Gear4Sale"] if platform == "reddit" else [])  # fmt: skip
     baseline, _ = collect(platform, research, spec)
     sandbox = sandboxes[platform]
-    sandbox.control.faults(rate_limit={"every_nth": 3, "retry_after_seconds": 1}, path_prefix=SEARCH_PATHS[platform])
+    sandbox.control.faults(
+        rate_limit={"every_nth": 3, "retry_after_seconds": 1}, path_prefix=SEARCH_PATHS[platform]
+    )
     total, _ = collect(platform, research, spec)
     assert total == baseline
     limited = [r for r in sandbox.control.requests() if r["status"] == 429]
     assert limited, "the sandbox answered 429s"
 
 
-def test_etsy_per_second_limit_is_honoured(sandboxes: dict[str, RunningSandbox], research: ResearchSettings) -> None:
+def test_etsy_per_second_limit_is_honoured(
+    sandboxes: dict[str, RunningSandbox], research: ResearchSettings
+) -> None:
     """The sandbox enforces 3 requests a second; the collector's limiter at 3/s never trips it."""
     etsy = sandboxes["etsy"]
     etsy.control._call("POST", "/etsy/limits", json={"qps": 3, "reset_usage": True})
@@ -119,15 +143,23 @@ def test_etsy_per_second_limit_is_honoured(sandboxes: dict[str, RunningSandbox],
     total, requests = collect("etsy", paced, SearchSpec(q="vintage", max_items=30))
     assert total == 30
     assert all(r["status"] == 200 for r in etsy.control.requests(path_prefix="/v3"))
-    headers = {k: v for k, v in etsy.control.requests(path_prefix="/v3")[-1]["headers"].items() if k == "x-api-key"}
+    headers = {
+        k: v for k, v in etsy.control.requests(path_prefix="/v3")[-1]["headers"].items() if k == "x-api-key"
+    }
     assert headers == {"x-api-key": "[redacted]"}
     assert requests == len(etsy.control.requests(path_prefix="/v3"))
 
 
-def test_reddit_window_and_429_are_survived(sandboxes: dict[str, RunningSandbox], research: ResearchSettings) -> None:
+def test_reddit_window_and_429_are_survived(
+    sandboxes: dict[str, RunningSandbox], research: ResearchSettings
+) -> None:
     reddit = sandboxes["reddit"]
-    reddit.control._call("POST", "/reddit/limits", json={"window_requests": 4, "window_seconds": 2, "reset": True})
-    total, _ = collect("reddit", research, SearchSpec(q="WTS", subreddits=["rawdenim", "Gear4Sale"], max_items=40))
+    reddit.control._call(
+        "POST", "/reddit/limits", json={"window_requests": 4, "window_seconds": 2, "reset": True}
+    )
+    total, _ = collect(
+        "reddit", research, SearchSpec(q="WTS", subreddits=["rawdenim", "Gear4Sale"], max_items=40)
+    )
     assert total > 0
     statuses = [r["status"] for r in reddit.control.requests(path_prefix="/r/")]
     assert statuses[-1] == 200
@@ -138,7 +170,9 @@ def test_reddit_window_and_429_are_survived(sandboxes: dict[str, RunningSandbox]
 def test_expired_token_is_replaced_once(sandboxes: dict[str, RunningSandbox], research: ResearchSettings,
                                         platform: str, expire: str) -> None:  # fmt: skip
     sandbox = sandboxes[platform]
-    spec = SearchSpec(q="vintage" if platform == "ebay" else "WTS", subreddits=["rawdenim", "Gear4Sale"], max_items=40)
+    spec = SearchSpec(
+        q="vintage" if platform == "ebay" else "WTS", subreddits=["rawdenim", "Gear4Sale"], max_items=40
+    )
     baseline, _ = collect(platform, research, spec)
     sandbox.control.clear_requests()
     token_cache.clear()
@@ -156,19 +190,25 @@ def test_expired_token_is_replaced_once(sandboxes: dict[str, RunningSandbox], re
 
     total = asyncio.run(go())
     assert total == baseline > 10
-    token_calls = sandbox.control.requests(path_prefix="/identity" if platform == "ebay" else "/api/v1/access_token")
+    token_calls = sandbox.control.requests(
+        path_prefix="/identity" if platform == "ebay" else "/api/v1/access_token"
+    )
     assert len(token_calls) >= 2, "a new token was fetched after the old one expired"
     assert any(r["status"] == 401 for r in sandbox.control.requests())
 
 
-def test_cached_token_is_reused_until_expiry(sandboxes: dict[str, RunningSandbox], research: ResearchSettings) -> None:
+def test_cached_token_is_reused_until_expiry(
+    sandboxes: dict[str, RunningSandbox], research: ResearchSettings
+) -> None:
     collect("ebay", research, SearchSpec(q="vintage", max_items=20))
     collect("ebay", research, SearchSpec(q="levis", max_items=20))
     assert len(sandboxes["ebay"].control.requests(path_prefix="/identity")) == 1
     token_cache.clear()
 
 
-def test_bad_credentials_and_rejected_queries(sandboxes: dict[str, RunningSandbox], research: ResearchSettings) -> None:
+def test_bad_credentials_and_rejected_queries(
+    sandboxes: dict[str, RunningSandbox], research: ResearchSettings
+) -> None:
     wrong = research.model_copy(update={"ebay_client_secret": SecretStr("nope")})
     with pytest.raises(AuthExpired, match="invalid_client"):
         collect("ebay", wrong, SearchSpec(q="vintage"))

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from catalog.factories import create_product
 from fastapi.testclient import TestClient
 
+from catalog.factories import create_product
 from riff.core.clock import utcnow
 from riff.core.db import Database
 from riff.research import trends
@@ -16,12 +16,67 @@ from riff.research.models import MarketListing, MarketSyncJob
 
 LISTINGS = [
     # platform, title, brand, price_base, size, condition, category, era, sold, trend
-    ("ebay", "Levi's 501 Big E W32 L30", "Levi's", "450", "W32 L30", "very_good", "denim", "1960s", None, None),
-    ("ebay", "Levi's 505 Orange Tab W34 L32", "Levi's", "90", "W34 L32", "good", "denim", "1970s", None, None),
+    (
+        "ebay",
+        "Levi's 501 Big E W32 L30",
+        "Levi's",
+        "450",
+        "W32 L30",
+        "very_good",
+        "denim",
+        "1960s",
+        None,
+        None,
+    ),
+    (
+        "ebay",
+        "Levi's 505 Orange Tab W34 L32",
+        "Levi's",
+        "90",
+        "W34 L32",
+        "good",
+        "denim",
+        "1970s",
+        None,
+        None,
+    ),
     ("etsy", "Vintage 70s Lee Riders W30", "Lee", "70", "W30", "good", "denim", "1970s", False, 5.0),
-    ("reddit", "1965 Fender Stratocaster sunburst", "Fender", "12000", None, "excellent", "guitar", "1960s", True, 40.0),
-    ("reddit", "Fender Deluxe Reverb 1966 blackface", "Fender", "2400", None, "very_good", "amp", "1960s", False, 12.0),
-    ("etsy", "Blue Train Blue Note 1577 mono", "Blue Note", "1800", None, "very_good", "record", "1950s", False, 2.0),
+    (
+        "reddit",
+        "1965 Fender Stratocaster sunburst",
+        "Fender",
+        "12000",
+        None,
+        "excellent",
+        "guitar",
+        "1960s",
+        True,
+        40.0,
+    ),
+    (
+        "reddit",
+        "Fender Deluxe Reverb 1966 blackface",
+        "Fender",
+        "2400",
+        None,
+        "very_good",
+        "amp",
+        "1960s",
+        False,
+        12.0,
+    ),
+    (
+        "etsy",
+        "Blue Train Blue Note 1577 mono",
+        "Blue Note",
+        "1800",
+        None,
+        "very_good",
+        "record",
+        "1950s",
+        False,
+        2.0,
+    ),
 ]
 
 
@@ -29,7 +84,9 @@ def seed(database: Database) -> list[int]:
     now = utcnow()
     ids = []
     with database.session() as session:
-        for index, (platform, title, brand, price, size, condition, category, era, sold, trend) in enumerate(LISTINGS):
+        for index, (platform, title, brand, price, size, condition, category, era, sold, trend) in enumerate(
+            LISTINGS
+        ):
             listing = MarketListing(
                 platform=platform, external_id=f"e{index}", title=title, description=f"{title}, lovely", brand=brand,
                 price=Decimal(price), currency="GBP", price_base=Decimal(price), size=size, condition=condition,
@@ -74,13 +131,18 @@ def test_listings_filters_sort_and_pagination(database: Database, owner_client: 
     assert titles(owner_client.get(api, params={"condition": "excellent"})) == [LISTINGS[3][1]]
     assert titles(owner_client.get(api, params={"category": "amp"})) == [LISTINGS[4][1]]
     assert titles(owner_client.get(api, params={"era": "1970s", "sold": "false"})) == [LISTINGS[2][1]]
-    assert titles(owner_client.get(api, params={"sort_by": "trend_score"}))[:2] == [LISTINGS[3][1], LISTINGS[4][1]]
+    assert titles(owner_client.get(api, params={"sort_by": "trend_score"}))[:2] == [
+        LISTINGS[3][1],
+        LISTINGS[4][1],
+    ]
     page = owner_client.get(api, params={"limit": 2, "offset": 2, "sort_by": "created_at"}).json()
     assert (page["total"], page["limit"], page["offset"]) == (6, 2, 2)
     assert [i["title"] for i in page["items"]] == [LISTINGS[2][1], LISTINGS[3][1]]
 
     detail = owner_client.get(f"{api}/{ids[0]}")
-    assert detail.status_code == 200 and detail.json()["raw"] == {"id": 0} and detail.json()["brand"] == "Levi's"
+    assert (
+        detail.status_code == 200 and detail.json()["raw"] == {"id": 0} and detail.json()["brand"] == "Levi's"
+    )
     assert owner_client.get(f"{api}/999999").json()["error"]["code"] == "not_found"
 
 
@@ -109,7 +171,14 @@ def test_search_trends_brands_summary_jobs_and_stats(database: Database, owner_c
     seed(database)
     found = owner_client.get("/api/research/listings/search", params={"q": "fender 1966"})
     assert titles(found) == [LISTINGS[4][1]]
-    assert len(titles(owner_client.get("/api/research/listings/search", params={"q": "levi's", "platform": "ebay"}))) == 2
+    assert (
+        len(
+            titles(
+                owner_client.get("/api/research/listings/search", params={"q": "levi's", "platform": "ebay"})
+            )
+        )
+        == 2
+    )
     assert owner_client.get("/api/research/listings/search", params={"q": "x"}).status_code == 422
 
     rows = owner_client.get("/api/research/trends", params={"days": 7}).json()
@@ -127,7 +196,11 @@ def test_search_trends_brands_summary_jobs_and_stats(database: Database, owner_c
     assert owner_client.get("/api/research/trends/brands", params={"limit": 51}).status_code == 422
 
     summary = owner_client.get("/api/research/trends/summary", params={"days": 7}).json()
-    assert summary["total_listings"] == 6 and summary["listings_by_platform"] == {"ebay": 2, "etsy": 2, "reddit": 2}
+    assert summary["total_listings"] == 6 and summary["listings_by_platform"] == {
+        "ebay": 2,
+        "etsy": 2,
+        "reddit": 2,
+    }
     assert Decimal(summary["max_price"]) == Decimal("12000") and len(summary["top_brands"]) == 4
 
     history = owner_client.get("/api/research/sync-jobs", params={"status": "failed"}).json()
@@ -138,13 +211,23 @@ def test_search_trends_brands_summary_jobs_and_stats(database: Database, owner_c
 
     stats = owner_client.get("/api/research/stats").json()
     assert stats["database"] == "ok" and stats["total_listings"] == 6
-    assert stats["platforms"]["etsy"]["last_sync_status"] == "failed" and stats["platforms"]["etsy"]["last_error"]
-    assert stats["platforms"]["ebay"]["last_success_at"] is not None and stats["platforms"]["reddit"]["last_sync_at"] is None
+    assert (
+        stats["platforms"]["etsy"]["last_sync_status"] == "failed"
+        and stats["platforms"]["etsy"]["last_error"]
+    )
+    assert (
+        stats["platforms"]["ebay"]["last_success_at"] is not None
+        and stats["platforms"]["reddit"]["last_sync_at"] is None
+    )
 
 
-def test_sync_trigger_status_and_analysis(database: Database, owner_client: TestClient, make_client: Any) -> None:
+def test_sync_trigger_status_and_analysis(
+    database: Database, owner_client: TestClient, make_client: Any
+) -> None:
     ids = seed(database)
-    accepted = owner_client.post("/api/research/sync", json={"platform": "all", "query": "levis 501", "limit": 50})
+    accepted = owner_client.post(
+        "/api/research/sync", json={"platform": "all", "query": "levis 501", "limit": 50}
+    )
     assert accepted.status_code == 202
     jobs = accepted.json()["jobs"]
     assert set(jobs) == {"ebay", "etsy", "reddit"} and all(isinstance(v, int) for v in jobs.values())
@@ -179,7 +262,10 @@ def test_price_suggestion_and_saved_searches(database: Database, owner_client: T
     created = owner_client.post("/api/research/saved-searches", json=body)
     assert created.status_code == 201, created.text
     search_id = created.json()["id"]
-    assert owner_client.get(f"/api/research/saved-searches/{search_id}").json()["platforms"] == ["ebay", "reddit"]
+    assert owner_client.get(f"/api/research/saved-searches/{search_id}").json()["platforms"] == [
+        "ebay",
+        "reddit",
+    ]
     patched = owner_client.patch(f"/api/research/saved-searches/{search_id}", json={"notify_enabled": False})
     assert patched.json()["notify_enabled"] is False
     assert [s["id"] for s in owner_client.get("/api/research/saved-searches").json()] == [search_id]
@@ -201,13 +287,19 @@ def test_price_suggestion_and_saved_searches(database: Database, owner_client: T
 def test_research_pages_render_charts(database: Database, owner_client: TestClient) -> None:
     ids = seed(database)
     with database.session() as session:
-        product_id = create_product(session, title="Fender Stratocaster 1965", model="Stratocaster", year=1965).id
+        product_id = create_product(
+            session, title="Fender Stratocaster 1965", model="Stratocaster", year=1965
+        ).id
     page = owner_client.get("/research", params={"days": 7})
     assert page.status_code == 200 and page.text.count("<svg") == 3
     assert "Price distribution" in page.text and "Top brands" in page.text and "<script>" not in page.text
     assert "style=" not in page.text.split("<main", 1)[1]
     listings = owner_client.get("/research/listings", params={"category": "denim", "sort": "price"})
-    assert listings.status_code == 200 and "Levi&#39;s 501 Big E" in listings.text and "Blue Train" not in listings.text
+    assert (
+        listings.status_code == 200
+        and "Levi&#39;s 501 Big E" in listings.text
+        and "Blue Train" not in listings.text
+    )
     detail = owner_client.get(f"/research/listings/{ids[3]}")
     assert detail.status_code == 200 and "1965 Fender Stratocaster" in detail.text
     assert owner_client.get("/research/listings/999999").status_code == 404

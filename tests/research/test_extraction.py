@@ -50,7 +50,9 @@ def test_no_price_in_numbers_that_are_not_prices(text: str) -> None:
 
 
 def test_title_price_wins_over_body_and_default_currency_applies() -> None:
-    found = extraction.primary_price("[WTS] Iron Heart 634S - 220 shipped", "Originally paid $340", default_currency="GBP")
+    found = extraction.primary_price(
+        "[WTS] Iron Heart 634S - 220 shipped", "Originally paid $340", default_currency="GBP"
+    )
     assert found is not None and (found.amount, found.currency) == (Decimal("220"), "GBP")
 
 

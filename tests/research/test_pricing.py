@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 from catalog.factories import create_product
-
 from riff.core.db import Database
 from riff.research.config import FeeConfig, ResearchSettings
 from riff.research.models import MarketListing
@@ -30,10 +29,17 @@ def test_price_suggestion_from_comparables(database: Database) -> None:
         for i, price in enumerate(asking):
             add(session, i, f"Fender Telecaster 196{i} sunburst", price)
         for i, price in enumerate(["9500", "10500", "11500"]):
-            add(session, 10 + i, f"1965 Fender Telecaster custom, sold", price, sold=True)
+            add(session, 10 + i, "1965 Fender Telecaster custom, sold", price, sold=True)
         add(session, 20, "Fender Deluxe Reverb 1966", "2500", category="amp")  # other model and category
         add(session, 21, "Gibson Les Paul 1960", "90000", brand="Gibson")  # other brand
-        add(session, 22, "Fender Telecaster 2015 American Professional", "1100", era="2010s", condition="excellent")
+        add(
+            session,
+            22,
+            "Fender Telecaster 2015 American Professional",
+            "1100",
+            era="2010s",
+            condition="excellent",
+        )
         product = create_product(session, title="Fender Telecaster 1965 Sunburst", price="11800.00")
         product_id = product.id
     research = ResearchSettings(_env_file=None)  # type: ignore[call-arg]
@@ -44,9 +50,14 @@ def test_price_suggestion_from_comparables(database: Database) -> None:
     assert "Fender Telecaster 2015 American Professional" not in titles  # wrong era scores too low
     assert result["comparables"]["count"] == 8
     assert (result["sold"]["count"], result["asking"]["count"]) == (3, 5)
-    assert result["sold"]["median"] == Decimal("10500.00") and result["asking"]["median"] == Decimal("11000.00")
+    assert result["sold"]["median"] == Decimal("10500.00") and result["asking"]["median"] == Decimal(
+        "11000.00"
+    )
     assert result["suggested"]["basis"] == "sold"
-    assert (result["suggested"]["low"], result["suggested"]["high"]) == (Decimal("10000.00"), Decimal("11000.00"))
+    assert (result["suggested"]["low"], result["suggested"]["high"]) == (
+        Decimal("10000.00"),
+        Decimal("11000.00"),
+    )
     assert result["era"] == "1960s" and result["currency"] == "GBP" and result["category"] == "guitar"
     reverb = result["channels"]["reverb"]
     assert reverb["net_low"] == net_after_fees(Decimal("10000"), research.resolved_fees()["reverb"])

@@ -17,7 +17,14 @@ from riff.jobs.worker import Worker
 from riff.research import service
 from riff.research import tasks as research_tasks
 from riff.research.config import ResearchSettings
-from riff.research.consts import KIND_ANALYZE, KIND_CHECK_SAVED, KIND_CLEANUP, KIND_NOTIFY, KIND_SYNC, KIND_TRENDS
+from riff.research.consts import (
+    KIND_ANALYZE,
+    KIND_CHECK_SAVED,
+    KIND_CLEANUP,
+    KIND_NOTIFY,
+    KIND_SYNC,
+    KIND_TRENDS,
+)
 from riff.research.models import MarketListing, MarketSyncJob, MarketTrend, SavedSearch
 from riff_sandbox.testing import WebhookReceiver
 
@@ -37,7 +44,11 @@ def run_jobs(database: Database, settings: Settings) -> int:
 
 def test_default_schedules() -> None:
     schedules = jobs_settings().resolved_schedules()
-    crons = {name: (s.cron, s.kind, s.payload.get("platform")) for name, s in schedules.items() if name.startswith("research.")}
+    crons = {
+        name: (s.cron, s.kind, s.payload.get("platform"))
+        for name, s in schedules.items()
+        if name.startswith("research.")
+    }
     assert crons == {
         "research.sync_ebay": ("0 0,6,12,18 * * *", KIND_SYNC, "ebay"),
         "research.sync_etsy": ("0 2,8,14,20 * * *", KIND_SYNC, "etsy"),
@@ -47,7 +58,11 @@ def test_default_schedules() -> None:
     }
     at = dt.datetime(2026, 1, 1, 9, 30, tzinfo=dt.UTC)
     fires = {name: latest_fire_time(cron, at).hour for name, (cron, _, _) in crons.items()}
-    assert (fires["research.sync_ebay"], fires["research.sync_etsy"], fires["research.sync_reddit"]) == (6, 8, 4)
+    assert (fires["research.sync_ebay"], fires["research.sync_etsy"], fires["research.sync_reddit"]) == (
+        6,
+        8,
+        4,
+    )
     disabled = JobsSettings(schedules={"research.sync_reddit": None}, _env_file=None)  # type: ignore[call-arg]
     assert "research.sync_reddit" not in disabled.resolved_schedules()
 
@@ -103,7 +118,9 @@ def test_sync_job_notifies_saved_search_and_feeds_trends(
     run_jobs(database, settings)
     with database.read_session() as session:
         overall = session.scalars(
-            sa.select(MarketTrend).where(MarketTrend.platform == "etsy", MarketTrend.brand == "", MarketTrend.category == "")
+            sa.select(MarketTrend).where(
+                MarketTrend.platform == "etsy", MarketTrend.brand == "", MarketTrend.category == ""
+            )
         ).all()
         assert overall and sum(row.listing_count for row in overall) > 0
 

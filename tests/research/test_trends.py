@@ -84,7 +84,9 @@ def test_daily_trends_on_a_known_data_set(database: Database) -> None:
     fender = rows[(DAY1, "all", "", "Fender")]
     assert fender.listing_count == 5
     assert money(fender) == expected(["100", "200", "300", "400", "1000"])
-    assert money(fender)["median_price"] == Decimal("300.00") and money(fender)["iqr_price"] == Decimal("200.00")
+    assert money(fender)["median_price"] == Decimal("300.00") and money(fender)["iqr_price"] == Decimal(
+        "200.00"
+    )
 
     levis = rows[(DAY1, "ebay", "", "Levi's")]
     assert money(levis)["median_price"] == Decimal("70.00") and money(levis)["p25_price"] == Decimal("60.00")

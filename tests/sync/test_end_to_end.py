@@ -38,7 +38,11 @@ from .factories import create_product
 pytestmark = pytest.mark.slow
 
 HOOK_TOKEN = "e2e-webhook-path-token-0123456789abcdef"
-EBAY_CONFIG = {"shipping_profile_id": "252277357017", "return_profile_id": "252277356017", "postal_code": "WC2H 8NA"}
+EBAY_CONFIG = {
+    "shipping_profile_id": "252277357017",
+    "return_profile_id": "252277356017",
+    "postal_code": "WC2H 8NA",
+}
 EBAY_SECRETS = {
     "client_id": ebay_sandbox.APP_ID,
     "client_secret": ebay_sandbox.CERT_ID,
@@ -70,7 +74,9 @@ def sandboxes(tmp_path: Path) -> Iterator[dict[str, RunningSandbox]]:
 @pytest.fixture
 def riff_url(app: Any) -> Iterator[str]:
     """RIFF's own app on a free loopback port: where the sandboxes deliver their webhooks."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -154,13 +160,17 @@ def test_one_product_on_every_channel(
     assert sorted(published.json()["channels"]) == sorted(sandboxes)
     _drain(worker)
     listings = _listings(database, product_id)
-    assert {c: listing.state for c, listing in listings.items()} == dict.fromkeys(sandboxes, ListingState.LIVE)
+    assert {c: listing.state for c, listing in listings.items()} == dict.fromkeys(
+        sandboxes, ListingState.LIVE
+    )
 
     # A price change in RIFF: exactly one update call per channel.
     for sandbox in sandboxes.values():
         sandbox.control.clear_requests()
     version = owner_client.get(f"/api/products/{product_id}").json()["version"]
-    changed = owner_client.patch(f"/api/products/{product_id}", json={"price": "11000.00", "version": version})
+    changed = owner_client.patch(
+        f"/api/products/{product_id}", json={"price": "11000.00", "version": version}
+    )
     assert changed.status_code == 200, changed.text
     _drain(worker)
     assert {name: _update_calls(s) for name, s in sandboxes.items()} == dict.fromkeys(sandboxes, 1)

@@ -24,7 +24,9 @@ def test_status_shows_each_channel_and_the_sale_latency(owner_client: TestClient
         create_account(session, "ebay")
         product = create_product(session)
         listings = list_on(session, product, ["reverb", "ebay"])
-        sales.process_remote_order(session, "reverb", remote_order("R-1", listing=listings["reverb"]), source="poll")
+        sales.process_remote_order(
+            session, "reverb", remote_order("R-1", listing=listings["reverb"]), source="poll"
+        )
     body = owner_client.get("/api/sync/status").json()
     channels = {c["channel"]: c for c in body["channels"]}
     assert set(channels) == {"reverb", "ebay"}
@@ -40,11 +42,17 @@ def test_pull_on_demand_is_a_job(owner_client: TestClient, database: Database) -
     response = owner_client.post("/api/sync/reverb", json={"full": True})
     assert response.status_code == 202
     (job,) = jobs(database)
-    assert job.kind == "reverb.pull_listings" and job.payload["full"] is True and job.id == response.json()["job_id"]
+    assert (
+        job.kind == "reverb.pull_listings"
+        and job.payload["full"] is True
+        and job.id == response.json()["job_id"]
+    )
     assert owner_client.post("/api/sync/nowhere").status_code == 422
 
 
-def test_unmatched_listing_resolved_by_creating_a_product(owner_client: TestClient, database: Database) -> None:
+def test_unmatched_listing_resolved_by_creating_a_product(
+    owner_client: TestClient, database: Database
+) -> None:
     differ = Differ(database, "reverb", full=False, settings=SyncSettings(_env_file=None))  # type: ignore[call-arg]
     differ.feed([remote_listing("rv-5", title="Gibson ES-335 1964 Cherry", price=Decimal("25000"),
                                 raw={"make": "Gibson", "model": "ES-335", "year": "1964"})])  # fmt: skip
@@ -55,7 +63,11 @@ def test_unmatched_listing_resolved_by_creating_a_product(owner_client: TestClie
     assert created.status_code == 200, created.text
     assert created.json()["status"] == "created"
     product = owner_client.get(f"/api/products/{created.json()['resolved_product_id']}").json()
-    assert product["brand"] == "Gibson" and product["year"] == 1964 and product["listings"][0]["remote_id"] == "rv-5"
+    assert (
+        product["brand"] == "Gibson"
+        and product["year"] == 1964
+        and product["listings"][0]["remote_id"] == "rv-5"
+    )
     again = owner_client.post(f"/api/sync/unmatched/{unmatched_id}/resolve", json={"action": "ignore"})
     assert again.status_code == 409
     assert owner_client.get("/api/sync/unmatched").json()["total"] == 0
@@ -76,11 +88,20 @@ def test_reconciliation_reports_and_fixes_a_mismatch(owner_client: TestClient, d
     assert by_listing[listing_id]["local"] == "1000.00" and by_listing[listing_id]["remote"] == "900.00"
     assert "not pushed" in by_listing[listing_id]["cause"]
     assert by_listing[sold_listing_id]["fixes"] == ["push_local"]
-    refused = owner_client.post("/api/reconciliation/fix", json={"listing_id": sold_listing_id, "action": "accept_remote"})
+    refused = owner_client.post(
+        "/api/reconciliation/fix", json={"listing_id": sold_listing_id, "action": "accept_remote"}
+    )
     assert refused.status_code == 422
-    fixed = owner_client.post("/api/reconciliation/fix", json={"listing_id": listing_id, "action": "accept_remote"})
+    fixed = owner_client.post(
+        "/api/reconciliation/fix", json={"listing_id": listing_id, "action": "accept_remote"}
+    )
     assert fixed.status_code == 200, fixed.text
-    assert owner_client.post("/api/reconciliation/fix", json={"listing_id": sold_listing_id, "action": "push_local"}).status_code == 200
+    assert (
+        owner_client.post(
+            "/api/reconciliation/fix", json={"listing_id": sold_listing_id, "action": "push_local"}
+        ).status_code
+        == 200
+    )
     assert [j.kind for j in jobs(database)] == ["reverb.end"]
     after = owner_client.get("/api/reconciliation", params={"channel": "reverb"}).json()["channels"][0]
     assert after["mismatch_counts"]["price"] == 0
@@ -96,7 +117,12 @@ def test_revert_through_the_api_and_oversell_follow_up(
         remote_id = listings["reverb"].remote_id or ""
         ebay_id = listings["ebay"].id
     frozen_clock.advance(minutes=10)
-    Differ(database, "reverb", full=False, settings=SyncSettings(_env_file=None, field_owners={"title": "channel"})).feed(  # type: ignore[call-arg]
+    Differ(
+        database,
+        "reverb",
+        full=False,
+        settings=SyncSettings(_env_file=None, field_owners={"title": "channel"}),
+    ).feed(  # type: ignore[call-arg]
         [remote_listing(remote_id, title="Edited on Reverb", updated_at=utcnow() - dt.timedelta(seconds=1))]
     )
     events = owner_client.get("/api/sync/events", params={"kind": "remote_title"}).json()["items"]
@@ -104,7 +130,10 @@ def test_revert_through_the_api_and_oversell_follow_up(
     reverted = owner_client.post(f"/api/sync/events/{events[0]['id']}/revert")
     assert reverted.status_code == 200, reverted.text
     assert owner_client.post(f"/api/sync/events/{events[0]['id']}/revert").status_code == 409
-    assert owner_client.get(f"/api/products/{listings['reverb'].product_id}").json()["title"] == "Fender Stratocaster 1965 Sunburst"
+    assert (
+        owner_client.get(f"/api/products/{listings['reverb'].product_id}").json()["title"]
+        == "Fender Stratocaster 1965 Sunburst"
+    )
     # An oversell shows its follow-up until it is marked done.
     with database.session() as session:
         product = create_product(session, quantity=0)

@@ -33,7 +33,9 @@ def _listing(database: Database, listing_id: int) -> Listing:
         return listing
 
 
-def _setup(database: Database, channels: tuple[str, ...] = ("reverb", "ebay"), **product: object) -> tuple[int, dict[str, Listing]]:
+def _setup(
+    database: Database, channels: tuple[str, ...] = ("reverb", "ebay"), **product: object
+) -> tuple[int, dict[str, Listing]]:
     with database.session() as session:
         created = create_product(session, **product)  # type: ignore[arg-type]
         listings = list_on(session, created, channels, extras={REMOTE_TITLE_KEY: created.title})
@@ -50,11 +52,15 @@ def _pull(database: Database, *remotes: object, full: bool = False, **settings: 
 
 
 class TestPrice:
-    def test_riff_owns_the_price_by_default_so_a_channel_edit_is_pushed_back(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_riff_owns_the_price_by_default_so_a_channel_edit_is_pushed_back(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         _, listings = _setup(database)
         reverb = listings["reverb"]
         frozen_clock.advance(minutes=10)
-        stats = _pull(database, remote_listing(reverb.remote_id or "", price=Decimal("9999.00"), updated_at=utcnow())).stats
+        stats = _pull(
+            database, remote_listing(reverb.remote_id or "", price=Decimal("9999.00"), updated_at=utcnow())
+        ).stats
         assert stats.decided == 1 and stats.decisions == {"remote_price:pushed_local": 1}
         (update,) = jobs(database)
         assert update.kind == "reverb.update" and update.payload == {"changed_fields": ["price"]}
@@ -63,7 +69,9 @@ class TestPrice:
         assert event.outcome == "pushed_local"
         assert event.before == {"price_override": None, "remote_price": "12500.00", "price": "12500.00"}
 
-    def test_with_newest_wins_a_later_channel_price_is_kept_and_revertible(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_with_newest_wins_a_later_channel_price_is_kept_and_revertible(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         _, listings = _setup(database)
         reverb = listings["reverb"]
         frozen_clock.advance(minutes=10)
@@ -80,10 +88,14 @@ class TestPrice:
         assert [j.kind for j in jobs(database)] == ["reverb.update"]
         assert events(database, EventKind.REMOTE_PRICE)[0].outcome == "reverted"
 
-    def test_a_channel_that_rounds_is_not_pushed_back_twice(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_a_channel_that_rounds_is_not_pushed_back_twice(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         _, listings = _setup(database)
         reverb = listings["reverb"]
-        rounded = remote_listing(reverb.remote_id or "", price=Decimal("12499.00"), updated_at=utcnow() - LATER)
+        rounded = remote_listing(
+            reverb.remote_id or "", price=Decimal("12499.00"), updated_at=utcnow() - LATER
+        )
         assert _pull(database, rounded).stats.decisions == {"remote_price:pushed_local": 1}
         with database.session() as session:  # the update job ran: RIFF's price is what it last pushed
             session.get(Listing, reverb.id).remote_price = Decimal("12500.00")  # type: ignore[union-attr]
@@ -93,7 +105,9 @@ class TestPrice:
         assert _listing(database, reverb.id).remote_price == Decimal("12499.00")
         assert _pull(database, rounded).stats.decided == 0  # stable from now on
 
-    def test_newest_cannot_pick_a_remote_time_older_than_riffs_push(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_newest_cannot_pick_a_remote_time_older_than_riffs_push(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         _, listings = _setup(database)
         reverb = listings["reverb"]
         frozen_clock.advance(minutes=10)
@@ -103,11 +117,15 @@ class TestPrice:
 
 
 class TestTitle:
-    def test_the_newer_title_wins_and_goes_to_the_other_channels(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_the_newer_title_wins_and_goes_to_the_other_channels(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         product_id, listings = _setup(database)
         frozen_clock.advance(minutes=10)
         new_title = "Fender Stratocaster 1965 Sunburst, refret"
-        _pull(database, remote_listing(listings["reverb"].remote_id or "", title=new_title, updated_at=utcnow()))
+        _pull(
+            database, remote_listing(listings["reverb"].remote_id or "", title=new_title, updated_at=utcnow())
+        )
         with database.read_session() as session:
             assert session.get(Product, product_id).title == new_title  # type: ignore[union-attr]
         queued = by_channel(jobs(database))
@@ -117,7 +135,9 @@ class TestTitle:
 
 
 class TestState:
-    def test_ended_on_the_channel_is_taken_and_live_again_while_sold_is_ended(self, database: Database) -> None:
+    def test_ended_on_the_channel_is_taken_and_live_again_while_sold_is_ended(
+        self, database: Database
+    ) -> None:
         _, listings = _setup(database)
         sold_id, sold_listings = _setup(database, quantity=0)
         with database.session() as session:
@@ -155,7 +175,9 @@ class TestUnknown:
         assert _pull(database, remote).stats.unknown_new == 0
         with database.read_session() as session:
             (row,) = session.scalars(sa.select(UnmatchedListing))
-            assert row.best_product_id == product_id and row.candidates[0]["reasons"] == ["same SKU RIFF-MATCH-1"]
+            assert row.best_product_id == product_id and row.candidates[0]["reasons"] == [
+                "same SKU RIFF-MATCH-1"
+            ]
             row_id = row.id
         with database.session() as session:
             service.resolve_unmatched(session, row_id, "match", actor="tester")

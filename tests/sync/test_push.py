@@ -31,7 +31,9 @@ def _edit(database: Database, product_id: int, **changes: object) -> list[str]:
 
 
 class TestUpdates:
-    def test_a_price_change_is_one_update_per_live_listing_with_only_the_price(self, database: Database) -> None:
+    def test_a_price_change_is_one_update_per_live_listing_with_only_the_price(
+        self, database: Database
+    ) -> None:
         with database.session() as session:
             product = create_product(session)
             list_on(session, product)
@@ -61,7 +63,9 @@ class TestUpdates:
         assert queued["reverb"].payload["changed_fields"] == ["images", "price", "title"]
         assert queued["ebay"].payload["changed_fields"] == ["price", "title"]
 
-    def test_a_started_job_absorbs_nothing_so_the_next_change_queues_its_own(self, database: Database) -> None:
+    def test_a_started_job_absorbs_nothing_so_the_next_change_queues_its_own(
+        self, database: Database
+    ) -> None:
         with database.session() as session:
             product = create_product(session)
             list_on(session, product, ["reverb"])
@@ -81,7 +85,10 @@ class TestUpdates:
             product = create_product(session)
             list_on(session, product, ["reverb"])
             product_id = product.id
-        assert _edit(database, product_id, notes="bought at auction", cost=Decimal("9000")) == ["cost", "notes"]
+        assert _edit(database, product_id, notes="bought at auction", cost=Decimal("9000")) == [
+            "cost",
+            "notes",
+        ]
         assert jobs(database) == []
 
 
@@ -125,7 +132,9 @@ class TestEnding:
 
 
 class TestStockedItems:
-    def test_quantity_goes_to_quantity_channels_and_single_unit_listings_come_back(self, database: Database) -> None:
+    def test_quantity_goes_to_quantity_channels_and_single_unit_listings_come_back(
+        self, database: Database
+    ) -> None:
         with database.session() as session:
             product = create_product(session, quantity=3, is_stocked_item=True)
             create_account(session, "vintage_and_rare", maintenance_window=None)
@@ -146,10 +155,13 @@ class TestStockedItems:
 
 
 class TestMaintenanceWindows:
-    def test_jobs_due_inside_a_window_wait_for_its_end(self, database: Database, frozen_clock: FrozenClock) -> None:
+    def test_jobs_due_inside_a_window_wait_for_its_end(
+        self, database: Database, frozen_clock: FrozenClock
+    ) -> None:
         frozen_clock.now = dt.datetime(2026, 1, 1, 3, 30, tzinfo=dt.UTC)
         with database.session() as session:
-            create_account(session, "vintage_and_rare")  # no maintenance_window key: the adapter's 03:00-05:00
+            # No maintenance_window key: the adapter's 03:00-05:00.
+            create_account(session, "vintage_and_rare")
             product = create_product(session)
             list_on(session, product, ["vintage_and_rare", "reverb"])
             product_id = product.id

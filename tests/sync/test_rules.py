@@ -19,15 +19,23 @@ T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 class TestWindows:
     def test_inside_outside_and_across_midnight(self) -> None:
         nightly = [windows.parse_window("03:00-05:00")]
-        assert windows.window_end(nightly, dt.datetime(2026, 1, 1, 3, 0, tzinfo=UTC)) == dt.datetime(2026, 1, 1, 5, 0, tzinfo=UTC)
+        assert windows.window_end(nightly, dt.datetime(2026, 1, 1, 3, 0, tzinfo=UTC)) == dt.datetime(
+            2026, 1, 1, 5, 0, tzinfo=UTC
+        )
         assert windows.window_end(nightly, dt.datetime(2026, 1, 1, 5, 0, tzinfo=UTC)) is None
         wrap = [windows.parse_window("23:30-00:30")]
-        assert windows.window_end(wrap, dt.datetime(2026, 1, 1, 23, 45, tzinfo=UTC)) == dt.datetime(2026, 1, 2, 0, 30, tzinfo=UTC)
-        assert windows.window_end(wrap, dt.datetime(2026, 1, 2, 0, 10, tzinfo=UTC)) == dt.datetime(2026, 1, 2, 0, 30, tzinfo=UTC)
+        assert windows.window_end(wrap, dt.datetime(2026, 1, 1, 23, 45, tzinfo=UTC)) == dt.datetime(
+            2026, 1, 2, 0, 30, tzinfo=UTC
+        )
+        assert windows.window_end(wrap, dt.datetime(2026, 1, 2, 0, 10, tzinfo=UTC)) == dt.datetime(
+            2026, 1, 2, 0, 30, tzinfo=UTC
+        )
 
     def test_back_to_back_windows_are_waited_out_together(self) -> None:
         chained = [windows.parse_window("03:00-04:00"), windows.parse_window("04:00-04:30")]
-        assert windows.window_end(chained, dt.datetime(2026, 1, 1, 3, 10, tzinfo=UTC)) == dt.datetime(2026, 1, 1, 4, 30, tzinfo=UTC)
+        assert windows.window_end(chained, dt.datetime(2026, 1, 1, 3, 10, tzinfo=UTC)) == dt.datetime(
+            2026, 1, 1, 4, 30, tzinfo=UTC
+        )
 
     def test_bad_text_is_no_window(self) -> None:
         assert windows.parse_window("3am-5am") is None
@@ -71,8 +79,16 @@ class TestMatching:
 
     def test_fuzzy_candidates_are_scored_with_reasons(self) -> None:
         strat = _product(1)
-        tele = _product(2, title="Fender Telecaster 1972 Natural", model="Telecaster", year=1972, base_price=Decimal("4000"))
-        gibson = _product(3, title="Gibson Les Paul Standard 1959", brand="Gibson", model="Les Paul", year=1959)
+        tele = _product(
+            2,
+            title="Fender Telecaster 1972 Natural",
+            model="Telecaster",
+            year=1972,
+            base_price=Decimal("4000"),
+        )
+        gibson = _product(
+            3, title="Gibson Les Paul Standard 1959", brand="Gibson", model="Les Paul", year=1959
+        )
         matcher = matching.build_matcher(
             [strat, tele, gibson], by_sku={}, titles=[(p.id, p.title) for p in (strat, tele, gibson)]
         )
@@ -84,5 +100,7 @@ class TestMatching:
         assert [c.product_id for c in found][:2] == [1, 2]
         best = found[0]
         assert 0.9 <= best.score <= 0.95
-        assert any(r.startswith("brand") for r in best.reasons) and any(r.startswith("model") for r in best.reasons)
+        assert any(r.startswith("brand") for r in best.reasons) and any(
+            r.startswith("model") for r in best.reasons
+        )
         assert any("year 1965" in r for r in best.reasons) and any("within 10%" in r for r in best.reasons)

@@ -49,7 +49,9 @@ def _setup(database: Database, **product: Any) -> tuple[int, dict[str, Listing]]
 
 
 class TestSale:
-    def test_a_sale_takes_the_last_unit_and_ends_every_other_listing_urgently(self, database: Database) -> None:
+    def test_a_sale_takes_the_last_unit_and_ends_every_other_listing_urgently(
+        self, database: Database
+    ) -> None:
         product_id, listings = _setup(database)
         with database.session() as session:
             result = sales.process_remote_order(
@@ -87,9 +89,13 @@ class TestSale:
     def test_a_second_sale_of_a_sold_item_is_an_oversell_with_its_follow_up(self, database: Database) -> None:
         product_id, listings = _setup(database)
         with database.session() as session:
-            sales.process_remote_order(session, "reverb", remote_order("R-3", listing=listings["reverb"]), source="poll")
+            sales.process_remote_order(
+                session, "reverb", remote_order("R-3", listing=listings["reverb"]), source="poll"
+            )
         with database.session() as session:
-            result = sales.process_remote_order(session, "ebay", remote_order("E-3", listing=listings["ebay"]), source="poll")
+            result = sales.process_remote_order(
+                session, "ebay", remote_order("E-3", listing=listings["ebay"]), source="poll"
+            )
         assert result.oversold == [product_id] and result.applied == []
         assert _product(database, product_id).quantity == 0
         reverb_order, ebay_order = _orders(database)
@@ -102,7 +108,9 @@ class TestSale:
     def test_a_cancelled_order_gives_stock_back_once_and_offers_a_relist(self, database: Database) -> None:
         product_id, listings = _setup(database)
         with database.session() as session:
-            sales.process_remote_order(session, "reverb", remote_order("R-4", listing=listings["reverb"]), source="poll")
+            sales.process_remote_order(
+                session, "reverb", remote_order("R-4", listing=listings["reverb"]), source="poll"
+            )
         cancelled = remote_order("R-4", listing=listings["reverb"], status=OrderStatus.CANCELLED)
         for _ in range(2):
             with database.session() as session:
@@ -126,7 +134,9 @@ class TestSale:
 
 
 class TestStockedItems:
-    def test_a_sale_pushes_the_new_absolute_quantity_and_recreates_single_unit_listings(self, database: Database) -> None:
+    def test_a_sale_pushes_the_new_absolute_quantity_and_recreates_single_unit_listings(
+        self, database: Database
+    ) -> None:
         with database.session() as session:
             product = create_product(session, quantity=3, is_stocked_item=True)
             listings = list_on(session, product, ["reverb", "ebay", "vintage_and_rare"])
@@ -137,15 +147,23 @@ class TestStockedItems:
             create_account(session, "vintage_and_rare", maintenance_window=None)
         with database.session() as session:
             vr = session.scalars(sa.select(Listing).where(Listing.remote_id == vr_remote)).one()
-            sales.process_remote_order(session, "vintage_and_rare", remote_order("V-1", listing=vr), source="poll")
+            sales.process_remote_order(
+                session, "vintage_and_rare", remote_order("V-1", listing=vr), source="poll"
+            )
         assert _product(database, product_id).quantity == 2
         kinds = sorted(j.kind for j in jobs(database))
         assert kinds == ["ebay.update", "reverb.update", "vintage_and_rare.publish"]
-        assert all(j.payload == {"changed_fields": ["quantity"]} for j in jobs(database) if j.kind.endswith(".update"))
+        assert all(
+            j.payload == {"changed_fields": ["quantity"]}
+            for j in jobs(database)
+            if j.kind.endswith(".update")
+        )
 
 
 class TestInferredSale:
-    def test_a_listing_seen_sold_ends_the_others_and_its_order_adopts_the_sale(self, database: Database) -> None:
+    def test_a_listing_seen_sold_ends_the_others_and_its_order_adopts_the_sale(
+        self, database: Database
+    ) -> None:
         product_id, listings = _setup(database)
         remote = remote_listing(listings["reverb"].remote_id or "", state=RemoteState.SOLD)
         with database.session() as session:
@@ -153,11 +171,16 @@ class TestInferredSale:
         assert _product(database, product_id).quantity == 0
         assert sorted(j.kind for j in jobs(database)) == ["ebay.end", "shopify.end"]
         with database.session() as session:
-            result = sales.process_remote_order(session, "reverb", remote_order("R-6", listing=listings["reverb"]), source="webhook")
+            result = sales.process_remote_order(
+                session, "reverb", remote_order("R-6", listing=listings["reverb"]), source="webhook"
+            )
         assert result.applied == [] and result.oversold == []
         assert _product(database, product_id).quantity == 0
         placeholder, real = _orders(database)
-        assert placeholder.source == OrderSource.INFERRED and placeholder.lines[0].stock_state == StockState.TRANSFERRED
+        assert (
+            placeholder.source == OrderSource.INFERRED
+            and placeholder.lines[0].stock_state == StockState.TRANSFERRED
+        )
         assert real.lines[0].stock_state == StockState.APPLIED and not real.oversold
         assert events(database, EventKind.OVERSELL) == []
 
@@ -175,7 +198,9 @@ class TestLockDiscipline:
         sa.event.listen(database.engine, "before_cursor_execute", capture)
         try:
             with database.session() as session:
-                sales.process_remote_order(session, "reverb", remote_order("R-7", listing=listings["reverb"]), source="poll")
+                sales.process_remote_order(
+                    session, "reverb", remote_order("R-7", listing=listings["reverb"]), source="poll"
+                )
         finally:
             sa.event.remove(database.engine, "before_cursor_execute", capture)
         lock = next(i for i, s in enumerate(statements) if "FOR NO KEY UPDATE" in s and "FROM products" in s)
@@ -186,7 +211,9 @@ class TestLockDiscipline:
 class TestRace:
     ROUNDS = 50
 
-    def test_two_channels_selling_the_last_unit_at_once_take_it_exactly_once(self, database: Database) -> None:
+    def test_two_channels_selling_the_last_unit_at_once_take_it_exactly_once(
+        self, database: Database
+    ) -> None:
         with database.session() as session:
             rounds = []
             for _ in range(self.ROUNDS):
@@ -208,9 +235,13 @@ class TestRace:
                     barrier.wait(5)
                     with database.session() as session:
                         listing = session.scalars(
-                            sa.select(Listing).where(Listing.channel == channel, Listing.remote_id == remote_id)
+                            sa.select(Listing).where(
+                                Listing.channel == channel, Listing.remote_id == remote_id
+                            )
                         ).one()
-                        sales.process_remote_order(session, channel, remote_order(order_id, listing=listing), source="webhook")
+                        sales.process_remote_order(
+                            session, channel, remote_order(order_id, listing=listing), source="webhook"
+                        )
                 except BaseException as exc:  # pragma: no cover - reported below
                     errors.append(exc)
 
@@ -251,7 +282,9 @@ class TestEarlyDelist:
         assert len(ending) == 2 and sorted(j.kind for j in jobs(database)) == ["ebay.end", "shopify.end"]
         assert _product(database, product_id).quantity == 1  # stock waits for the confirmed order
         with database.session() as session:
-            sales.process_remote_order(session, "reverb", remote_order("R-8", listing=listings["reverb"]), source="webhook")
+            sales.process_remote_order(
+                session, "reverb", remote_order("R-8", listing=listings["reverb"]), source="webhook"
+            )
         assert _product(database, product_id).quantity == 0
         assert len(jobs(database)) == 2  # the confirmed order found the ends already queued
         with database.read_session() as session:
@@ -264,9 +297,17 @@ class TestEarlyDelist:
         _, listings = _setup(database)
         remote_id = listings["reverb"].remote_id
         with database.session() as session:
-            assert sales.order_event_received(session, "reverb", "orders/update", {"product_id": remote_id}) == []
-            assert sales.order_event_received(
-                session, "reverb", "orders/create", {"product_id": remote_id, "status": "cancelled"}
-            ) == []
-            assert sales.order_event_received(session, "reverb", "orders/create", {"product_id": "nope"}) == []
+            assert (
+                sales.order_event_received(session, "reverb", "orders/update", {"product_id": remote_id})
+                == []
+            )
+            assert (
+                sales.order_event_received(
+                    session, "reverb", "orders/create", {"product_id": remote_id, "status": "cancelled"}
+                )
+                == []
+            )
+            assert (
+                sales.order_event_received(session, "reverb", "orders/create", {"product_id": "nope"}) == []
+            )
         assert jobs(database) == []

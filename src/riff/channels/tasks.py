@@ -256,8 +256,10 @@ def _orders_since(ctx: Context, slug: str) -> dt.datetime:
         return dt.datetime.fromisoformat(since)
     with ctx.database.read_session() as session:
         events = ChannelEventRepository(session).list(slug, limit=1)
-    if events:
-        return events[0].received_at - ORDER_CURSOR_OVERLAP
+        # Read inside the scope: closing a read scope rolls back, which expires loaded rows.
+        last_received = events[0].received_at if events else None
+    if last_received is not None:
+        return last_received - ORDER_CURSOR_OVERLAP
     return utcnow() - DEFAULT_ORDER_LOOKBACK
 
 

@@ -8,6 +8,7 @@ use it. Accounts are visibly flagged ``is_sandbox`` so the UI and logs show the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -123,13 +124,15 @@ def start_sandboxes_for_unconfigured_channels(
     settings: Settings, database: Database, riff_url: str
 ) -> list[RunningSandbox]:
     names = channels_needing_sandbox(database)
-    if not names:
-        return []
-    running = start_many(names, port_base=settings.sandbox_base_port, data_dir=settings.data_dir)
+    # start_many() with no names starts every sandbox, so only call it when a channel needs one.
+    channel_sandboxes = (
+        start_many(names, port_base=settings.sandbox_base_port, data_dir=settings.data_dir) if names else []
+    )
+    running = channel_sandboxes + start_carrier_sandboxes(settings)
     box = SecretBox(load_secret_key(settings))
     try:
         with database.session() as session:
-            for sandbox in running:
+            for sandbox in channel_sandboxes:
                 account = _upsert_sandbox_account(session, box, sandbox.name, sandbox)
                 _register_webhooks(session, box, account, sandbox, riff_url)
                 log.info("sandbox.channel.wired", channel=sandbox.name, base_url=sandbox.api_base_url)
@@ -138,3 +141,25 @@ def start_sandboxes_for_unconfigured_channels(
             sandbox.stop()
         raise
     return running
+
+
+def start_carrier_sandboxes(settings: Settings) -> list[RunningSandbox]:
+    """DHL is configured by environment (``RIFF_DHL_*``), not a channel account: without real
+    credentials, start the DHL sandbox and point this process's fulfilment settings at it."""
+    from riff.fulfilment.settings import get_fulfilment_settings, reset_fulfilment_settings
+    from riff_sandbox.dhl import consts as dhl_sandbox
+
+    if get_fulfilment_settings().dhl_configured:
+        return []
+    [sandbox] = start_many(["dhl"], port_base=settings.sandbox_base_port, data_dir=settings.data_dir)
+    os.environ.update(
+        {
+            "RIFF_DHL_BASE_URL": sandbox.api_base_url,
+            "RIFF_DHL_API_KEY": dhl_sandbox.DEFAULT_API_KEY,
+            "RIFF_DHL_API_SECRET": dhl_sandbox.DEFAULT_API_SECRET,
+            "RIFF_DHL_ACCOUNT_NUMBER": dhl_sandbox.DEFAULT_ACCOUNT_NUMBER,
+        }
+    )
+    reset_fulfilment_settings()
+    log.info("sandbox.carrier.wired", carrier="dhl", base_url=sandbox.api_base_url)
+    return [sandbox]

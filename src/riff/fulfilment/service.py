@@ -656,15 +656,21 @@ def relist_order(
             f"the items were not ended on {', '.join(unknown)} (offered: {', '.join(offer.channels)})",
             field="channels",
         )
+    from riff.fulfilment.repository import latest_push_error
     from riff.sync import service as sync
 
+    wanted = list(channels or offer.channels)
     done: dict[str, Any] = {}
+    refused: dict[str, str] = {}
     for product_id in offer.product_ids:
-        done[str(product_id)] = sync.relist_product(
-            session, product_id, actor=actor, channels=channels or offer.channels
-        )
-    log.info("fulfilment.order.relist", order_id=order.id, channels=channels or offer.channels, actor=actor)
-    return {"order_id": order.id, "relisted": done}
+        done[str(product_id)] = sync.relist_product(session, product_id, actor=actor, channels=wanted)
+        for channel in wanted:
+            if channel not in done[str(product_id)]:
+                refused[channel] = latest_push_error(session, product_id, channel) or f"{channel} refused it"
+    log.info(
+        "fulfilment.order.relist", order_id=order.id, channels=wanted, refused=sorted(refused), actor=actor
+    )
+    return {"order_id": order.id, "relisted": done, "refused": refused}
 
 
 def listings_of(session: Session, product_ids: Sequence[int]) -> list[Listing]:

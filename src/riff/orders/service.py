@@ -248,6 +248,11 @@ def move_status(session: Session, order: Order, status: OrderStatus, *, actor: s
     order.status = status
     session.flush()
     log.info(
-        "orders.order.status_moved", order_id=order.id, before=before, after=status, actor=actor, reason=reason
+        "orders.order.status_moved",
+        order_id=order.id,
+        before=before,
+        after=status,
+        actor=actor,
+        reason=reason,
     )
     return True

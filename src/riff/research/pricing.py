@@ -105,7 +105,9 @@ def score_comparable(product_text: str, model: str | None, category: str, era: s
     title = extraction.fold(f"{listing.brand or ''} {listing.title}")
     # token_set alone calls "Telecaster" and "Telecaster 2015 American Professional" identical; the sort
     # ratio charges for the extra words.
-    score = (float(fuzz.token_set_ratio(product_text, title)) + float(fuzz.token_sort_ratio(product_text, title))) / 2
+    score = (
+        float(fuzz.token_set_ratio(product_text, title)) + float(fuzz.token_sort_ratio(product_text, title))
+    ) / 2
     if model:
         tokens = [t for t in re.split(r"\W+", extraction.fold(model)) if len(t) >= 2]
         if tokens and all(t in title for t in tokens):

@@ -221,7 +221,8 @@ def end_listings(
             else:
                 listing.state = ListingState.ENDED
             continue
-        enqueue_end(session, listing, reason)
+        if not repository.running_job_exists(f"{listing.channel}.end:{listing.id}"):
+            enqueue_end(session, listing, reason)  # (an end already running will end it: no second call)
         targets.append(listing.id)
     session.flush()
     return targets

@@ -61,10 +61,16 @@ DONE_STATES = (ListingState.ENDED, ListingState.SOLD)
 # Webhook topics that announce a new sale, per channel: the early delist acts on these only (never on
 # updates, which may be cancellations).
 SALE_TOPICS: dict[str, frozenset[str]] = {
-    "reverb": frozenset({"orders/create", "orders/paid"}),
+    "reverb": frozenset({"orders/create", "orders/paid", "orders/update"}),
     "shopify": frozenset({"orders/create", "orders/paid"}),
     "ebay": frozenset({"FixedPriceTransaction", "AuctionCheckoutComplete", "ItemSold"}),
 }
+# Topics that may also carry a later state (Reverb sends no topic header: every order delivery is read as
+# "orders/update"): acted on only when the body's status says a sale is open.
+STATUS_CHECKED_TOPICS = frozenset({("reverb", "orders/update")})
+SALE_STATUSES = frozenset(
+    {"paid", "unpaid", "pending_review", "payment_pending", "partially_paid", "ordered"}
+)
 # Where an order delivery names what was sold: the channel's listing id, or the SKU.
 LISTING_ID_KEYS = frozenset({"product_id", "item_id", "listing_id", "ItemID", "ItemId"})
 SKU_KEYS = frozenset({"sku", "SKU", "seller_sku", "SellerSKU"})
@@ -237,10 +243,9 @@ def _after_stock_taken(
     if early is not None:
         # The delivery already ended the others (``order_event_received``): this order confirms that sale.
         early.order_id = order.id
-        early.targets = sorted({*(early.targets or []), *targets})
-        if targets and early.completed_at is not None:
-            early.completed_at = None
-        targets = list(early.targets)
+        if early.completed_at is None:
+            early.targets = sorted({*(early.targets or []), *targets})
+        targets = list(early.targets or [])
     else:
         repository.add_propagation(
             order_id=order.id,
@@ -424,6 +429,8 @@ def order_event_received(session: Session, channel: str, topic: str, payload: An
 def _early_delist(session: Session, channel: str, topic: str, payload: Any) -> list[int]:
     ids, skus, statuses = _hints(payload)
     if statuses & NOT_A_SALE or not (ids or skus):
+        return []
+    if (channel, topic) in STATUS_CHECKED_TOPICS and not statuses & SALE_STATUSES:
         return []
     repository = SyncRepository(session)
     product_ids = repository.products_named(channel, ids, skus)

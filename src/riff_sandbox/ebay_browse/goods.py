@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from datetime import datetime, timedelta
 
 WASHES = ("raw", "one wash", "light wash", "medium wash", "dark wash", "faded", "stonewash", "rinsed")
@@ -209,9 +210,16 @@ def normalise(text: str) -> str:
 
 
 def matches_keywords(text: str, keywords: str | None) -> bool:
-    """Every word of ``keywords`` appears (apostrophes ignored: ``levis`` finds ``Levi's``)."""
+    """Every word of ``keywords`` appears (apostrophes ignored: ``levis`` finds ``Levi's``). ``text`` is
+    normalised here; seeded documents store it normalised already (``search_text``), which is idempotent."""
     if not keywords:
         return True
-    haystack = normalise(text)
-    words = set(haystack.split())
-    return all(word in words or word in haystack for word in normalise(keywords).split())
+    haystack = text if _NORMALISED.fullmatch(text) else normalise(text)
+    return all(word in haystack for word in normalise(keywords).split())
+
+
+_NORMALISED = re.compile(r"[a-z0-9\s]*")
+
+
+def search_text(*parts: str) -> str:
+    return " ".join(normalise(" ".join(parts)).split())

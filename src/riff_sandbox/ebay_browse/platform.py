@@ -125,12 +125,14 @@ class EbayBrowseSandbox(SandboxPlatform):
         self._lock = threading.Lock()
         self._usage = 0
         self._limit = self.options.daily_call_limit
+        self._items: list[dict[str, Any]] | None = None  # read-only after seeding: parsed once
 
     # Toolkit hooks -------------------------------------------------------------------------------
 
     def seed(self, tx: Transaction, rng: Any, size: int, now: datetime) -> None:
         with self._lock:
             self._usage = 0
+            self._items = None
         for good in demo.make_goods(rng, size, now):
             tx.put(ITEMS, good.key, render_item_record(good, rng))
 
@@ -251,9 +253,7 @@ class EbayBrowseSandbox(SandboxPlatform):
         parsed = parse_filter(params.get("filter"))
         if parsed is None:
             return _error(400, 12023, f"Invalid filter value '{params.get('filter')}'.", parameter="filter")
-        with self.sandbox.store.transaction() as tx:
-            items = tx.list(ITEMS)
-        found = [item for item in items if _matches(item, q, category_ids, parsed)]
+        found = [item for item in self._all_items() if _matches(item, q, category_ids, parsed)]
         if params.get("sort") == "price":
             found.sort(key=lambda i: float(i["price"]["value"]))
         elif params.get("sort") == "-price":
@@ -281,6 +281,16 @@ class EbayBrowseSandbox(SandboxPlatform):
         if not page:
             body.pop("itemSummaries")
         return JSONResponse(body)
+
+    def _all_items(self) -> list[dict[str, Any]]:
+        with self._lock:
+            cached = self._items
+        if cached is None:
+            with self.sandbox.store.transaction() as tx:
+                cached = tx.list(ITEMS)
+            with self._lock:
+                self._items = cached
+        return cached
 
     # Control -------------------------------------------------------------------------------------
 
@@ -380,5 +390,5 @@ def render_item_record(good: demo.Good, rng: Any) -> dict[str, Any]:
         "itemCreationDate": good.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "itemOriginDate": good.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "listingMarketplaceId": "EBAY_GB",
-        "_text": f"{title} {demo.good_text(good)}",
+        "_text": demo.search_text(title, demo.good_text(good)),
     }

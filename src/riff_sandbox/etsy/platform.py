@@ -70,6 +70,7 @@ class EtsySandbox(SandboxPlatform):
         self._second = 0
         self._second_count = 0
         self._day_count = 0
+        self._listings: list[dict[str, Any]] | None = None  # read-only after seeding: parsed once
 
     # Toolkit hooks -------------------------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class EtsySandbox(SandboxPlatform):
         with self._lock:
             self._day_count = 0
             self._second_count = 0
+            self._listings = None
         for index, good in enumerate(demo.make_goods(rng, size, now)):
             listing = render_listing(good, rng, index)
             tx.put(LISTINGS, str(listing["listing_id"]), listing)
@@ -195,8 +197,13 @@ class EtsySandbox(SandboxPlatform):
         sort_order = params.get("sort_order", "desc")
         if sort_order not in ("asc", "ascending", "desc", "descending"):
             return error(400, "sort_order must be one of asc, ascending, desc, descending")
-        with self.sandbox.store.transaction() as tx:
-            listings = tx.list(LISTINGS)
+        with self._lock:
+            listings = self._listings
+        if listings is None:
+            with self.sandbox.store.transaction() as tx:
+                listings = tx.list(LISTINGS)
+            with self._lock:
+                self._listings = listings
         keywords = params.get("keywords")
         found = [
             listing
@@ -313,7 +320,7 @@ def render_listing(good: demo.Good, rng: Any, index: int) -> dict[str, Any]:
         "should_auto_renew": True,
         "language": "en-US",
         "price": {"amount": amount, "divisor": 100, "currency_code": currency},
-        "_text": f"{title} {demo.good_text(good)}",
+        "_text": demo.search_text(title, demo.good_text(good)),
         "_images": [
             {
                 "listing_id": listing_id,

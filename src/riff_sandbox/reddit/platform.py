@@ -149,7 +149,7 @@ class RedditSandbox(SandboxPlatform):
                 "link_flair_text": "Sold" if sold else rng.choice(("Selling", "WTS", None)),
                 "permalink": f"/r/{subreddit}/comments/{post_id}/{'_'.join(title.lower().split()[:5])}/",
                 "url": f"https://i.redd.it/{post_id}.jpg" if rng.random() < 0.4 else f"https://www.reddit.com/r/{subreddit}/comments/{post_id}/",
-                "subreddit_name_prefixed": f"r/{subreddit}", "subreddit_type": "public", "_text": f"{title} {good.detail}",
+                "subreddit_name_prefixed": f"r/{subreddit}", "subreddit_type": "public", "_text": demo.search_text(title, good.detail),
             })  # fmt: skip
         # One weekly BST thread per subreddit, stickied, with item comments.
         for number, subreddit in enumerate(sorted(set(SUBREDDITS.values()))):
@@ -162,7 +162,7 @@ class RedditSandbox(SandboxPlatform):
                 "author": "AutoModerator", "score": 25, "num_comments": self.options.bst_comments,
                 "created_utc": created, "created": created, "stickied": True, "is_self": True,
                 "link_flair_text": None, "permalink": f"/r/{subreddit}/comments/{thread_id}/weekly_bst_thread/",
-                "url": f"https://www.reddit.com/r/{subreddit}/comments/{thread_id}/", "_text": title,
+                "url": f"https://www.reddit.com/r/{subreddit}/comments/{thread_id}/", "_text": demo.search_text(title),
                 "subreddit_name_prefixed": f"r/{subreddit}", "subreddit_type": "public",
             })  # fmt: skip
             categories = [c for c, s in SUBREDDITS.items() if s == subreddit]

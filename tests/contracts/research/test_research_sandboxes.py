@@ -64,9 +64,17 @@ def test_ebay_browse_search_matches_the_documented_shape(sandboxes: dict[str, Ru
                             params={"q": "vintage", "limit": 5, "offset": 0, "filter": "price:[10..100000],priceCurrency:GBP"})  # fmt: skip
         assert response.status_code == 200
         body = response.json()
-        assert {"href", "total", "limit", "offset", "itemSummaries", "next"} <= keys(body) <= keys(documented) | {"prev"}
+        assert (
+            {"href", "total", "limit", "offset", "itemSummaries", "next"}
+            <= keys(body)
+            <= keys(documented) | {"prev"}
+        )
         item, expected = body["itemSummaries"][0], documented["itemSummaries"][0]
-        assert keys(item) >= keys(expected) - {"availableCoupons", "topRatedBuyingExperience", "priorityListing"}
+        assert keys(item) >= keys(expected) - {
+            "availableCoupons",
+            "topRatedBuyingExperience",
+            "priorityListing",
+        }
         assert isinstance(item["price"]["value"], str) and isinstance(item["seller"]["feedbackScore"], int)
         assert isinstance(item["seller"]["feedbackPercentage"], str) and item["itemId"].startswith("v1|")
         nxt = http.get(body["next"].split(sandboxes["ebay"].base_url, 1)[1], headers=headers).json()
@@ -79,17 +87,26 @@ def test_ebay_errors_match_rest_errors(sandboxes: dict[str, RunningSandbox]) -> 
     with httpx.Client(base_url=ebay.base_url, timeout=TIMEOUT, trust_env=False) as http:
         token = ebay_token(http)
         path = "/buy/browse/v1/item_summary/search"
-        bad_filter = http.get(path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x", "filter": "price:[abc..]"})
+        bad_filter = http.get(
+            path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x", "filter": "price:[abc..]"}
+        )
         assert bad_filter.status_code == 400
         assert bad_filter.json()["errors"][0]["errorId"] == documented[400]["errorId"]
         assert bad_filter.json()["errors"][0]["parameters"][0]["name"] == "filter"
-        assert http.get(path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x", "limit": 201}).status_code == 400
+        assert (
+            http.get(
+                path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x", "limit": 201}
+            ).status_code
+            == 400
+        )
         unauthorised = http.get(path, headers={"Authorization": "Bearer nope"}, params={"q": "x"})
         assert unauthorised.status_code == 401
         assert {k: unauthorised.json()["errors"][0][k] for k in ("errorId", "message")} == {
             "errorId": documented[401]["errorId"], "message": documented[401]["message"]}  # fmt: skip
         ebay.control._call("POST", "/ebay_browse/expire_access_tokens")
-        assert http.get(path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x"}).status_code == 401
+        assert (
+            http.get(path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x"}).status_code == 401
+        )
         token = ebay_token(http)
         ebay.control._call("POST", "/ebay_browse/quota", json={"daily_call_limit": 0})
         quota = http.get(path, headers={"Authorization": f"Bearer {token}"}, params={"q": "x"})
@@ -110,7 +127,9 @@ def test_etsy_listings_match_the_documented_shape(sandboxes: dict[str, RunningSa
     documented = sample("etsy_listing.json")["body"]
     with httpx.Client(base_url=sandboxes["etsy"].base_url, timeout=TIMEOUT, trust_env=False,
                       headers={"x-api-key": ETSY_KEY}) as http:  # fmt: skip
-        response = http.get("/v3/application/listings/active", params={"keywords": "vintage", "limit": 3, "offset": 0})
+        response = http.get(
+            "/v3/application/listings/active", params={"keywords": "vintage", "limit": 3, "offset": 0}
+        )
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {"count", "results"} and len(body["results"]) == 3 and body["count"] > 3
@@ -118,8 +137,15 @@ def test_etsy_listings_match_the_documented_shape(sandboxes: dict[str, RunningSa
         core = {"listing_id", "user_id", "shop_id", "title", "description", "state", "created_timestamp", "url",
                 "num_favorers", "tags", "materials", "when_made", "price", "taxonomy_id", "quantity"}  # fmt: skip
         assert core <= keys(listing) <= keys(documented) | {"images"}
-        assert set(listing["price"]) == set(documented["price"]) and isinstance(listing["price"]["amount"], int)
-        for header in ("x-limit-per-second", "x-remaining-this-second", "x-limit-per-day", "x-remaining-today"):
+        assert set(listing["price"]) == set(documented["price"]) and isinstance(
+            listing["price"]["amount"], int
+        )
+        for header in (
+            "x-limit-per-second",
+            "x-remaining-this-second",
+            "x-limit-per-day",
+            "x-remaining-today",
+        ):
             assert header in response.headers
         batch = http.get("/v3/application/listings/batch",
                          params={"listing_ids": f"{listing['listing_id']}", "includes": "Images"}).json()  # fmt: skip
@@ -136,11 +162,17 @@ def test_etsy_auth_and_rate_limit_errors(sandboxes: dict[str, RunningSandbox]) -
         no_secret = http.get("/v3/application/listings/active", headers={"x-api-key": ETSY_KEY.split(":")[0]})
         assert no_secret.status_code == 403 and no_secret.json() == documented[403]["body"]
         etsy.control._call("POST", "/etsy/limits", json={"qps": 1, "reset_usage": True})
-        statuses = [http.get("/v3/application/listings/active", headers={"x-api-key": ETSY_KEY}) for _ in range(3)]
+        statuses = [
+            http.get("/v3/application/listings/active", headers={"x-api-key": ETSY_KEY}) for _ in range(3)
+        ]
         limited = [r for r in statuses if r.status_code == 429]
         assert limited, "two of three quick requests share a second, and the second of those is refused"
         assert set(documented[429]["headers"]) <= set(limited[0].headers)
-        assert limited[0].json()["error"].startswith("You have exceeded your quota of: 1 requests per 1 second(s)")
+        assert (
+            limited[0]
+            .json()["error"]
+            .startswith("You have exceeded your quota of: 1 requests per 1 second(s)")
+        )
         etsy.control._call("POST", "/etsy/limits", json={"qps": 10, "reset_usage": True})
 
 
@@ -174,15 +206,25 @@ def test_reddit_listings_comments_and_headers(sandboxes: dict[str, RunningSandbo
         for name in ("x-ratelimit-used", "x-ratelimit-remaining", "x-ratelimit-reset"):
             assert name in hot.headers and name in headers
         int(hot.headers["x-ratelimit-used"]), float(hot.headers["x-ratelimit-remaining"])
-        page = http.get("/r/rawdenim/search", params={"q": "WTS", "restrict_sr": 1, "sort": "new", "limit": 3}, headers=auth)
+        page = http.get(
+            "/r/rawdenim/search",
+            params={"q": "WTS", "restrict_sr": 1, "sort": "new", "limit": 3},
+            headers=auth,
+        )
         after = page.json()["data"]["after"]
         assert after and after.startswith("t3_")
-        nxt = http.get("/r/rawdenim/search", params={"q": "WTS", "limit": 3, "after": after}, headers=auth).json()
-        assert nxt["data"]["children"][0]["data"]["name"] not in {c["data"]["name"] for c in page.json()["data"]["children"]}
+        nxt = http.get(
+            "/r/rawdenim/search", params={"q": "WTS", "limit": 3, "after": after}, headers=auth
+        ).json()
+        assert nxt["data"]["children"][0]["data"]["name"] not in {
+            c["data"]["name"] for c in page.json()["data"]["children"]
+        }
         comments = http.get(f"/comments/{post['id']}", params={"limit": 5}, headers=auth).json()
         assert isinstance(comments, list) and len(comments) == 2
         assert comments[0]["data"]["children"][0]["kind"] == "t3"
         kinds = [c["kind"] for c in comments[1]["data"]["children"]]
         assert kinds[:5] == ["t1"] * 5 and kinds[-1] == "more"
         unauthorised = http.get("/r/rawdenim/new", headers={"Authorization": "bearer nope"})
-        assert unauthorised.status_code == 401 and set(unauthorised.json()) == set(sample("error_403.json")["body"])
+        assert unauthorised.status_code == 401 and set(unauthorised.json()) == set(
+            sample("error_403.json")["body"]
+        )

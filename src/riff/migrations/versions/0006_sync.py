@@ -235,7 +235,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_order_lines_order_id"), ["order_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_order_lines_product_id"), ["product_id"], unique=False)
 
-
     with op.batch_alter_table("sync_events", schema=None) as batch_op:
         batch_op.create_index("ix_sync_events_listing_kind", ["listing_id", "kind"], unique=False)
 

@@ -115,9 +115,14 @@ class EtsyCollector(Collector):
         self.limiter = rate_limiter
 
     def observe(self, response: httpx.Response) -> None:
-        # Out of this second's allowance already (another process?): let the per-second bucket rest.
+        # This second's allowance is used up (another process shares the key?): skip one slot. A 429 with
+        # retry-after still does the real waiting; this only avoids provoking it.
         if response.headers.get("x-remaining-this-second") == "0" and self.limiter is not None:
-            self.limiter.penalize_bucket("research.etsy.second", 1.0)
+            try:
+                per_second = max(1.0, float(response.headers.get("x-limit-per-second") or 10))
+            except ValueError:
+                per_second = 10.0
+            self.limiter.penalize_bucket("research.etsy.second", 1.0 / per_second)
 
     async def _images(self, listing_ids: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

@@ -152,7 +152,9 @@ def parse_comment(comment: dict[str, Any], thread: dict[str, Any], web_base: str
     if price is None:
         return None
     title = re.sub(r"[*_#>~`]+", "", extraction.clean_title(first_line)).strip()
-    title = re.sub(r"^(?:wts|fs|for sale|selling|h)\b\s*[:\-]?\s*", "", title, flags=re.I)[:300] or "BST comment"
+    title = (
+        re.sub(r"^(?:wts|fs|for sale|selling|h)\b\s*[:\-]?\s*", "", title, flags=re.I)[:300] or "BST comment"
+    )
     permalink = str(comment.get("permalink") or "")
     return CollectedListing(
         platform=Platform.REDDIT,
