@@ -101,7 +101,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close(), not rollback(): the connection's transaction ends either way, but rollback()
+            # would expire every loaded row, and callers read the rows they fetched after the scope.
             session.close()
 
     def dispose(self) -> None:
