@@ -305,3 +305,22 @@ def test_research_pages_render_charts(database: Database, owner_client: TestClie
     assert owner_client.get("/research/listings/999999").status_code == 404
     partial = owner_client.get(f"/research/products/{product_id}/price-suggestion")
     assert partial.status_code == 200 and "Market price" in partial.text and "<html" not in partial.text
+
+
+def test_charts_are_plain_svg_with_escaped_labels() -> None:
+    from riff.research import charts
+
+    bars = charts.bar_chart([("<script>alert(1)</script>", 3.0), ("Levi's", 1.0)], title="Top <brands>")
+    assert (
+        bars.startswith("<svg")
+        and "<script>" not in bars
+        and "&lt;script&gt;" in bars
+        and "style=" not in bars
+    )
+    histogram = charts.histogram([Decimal(v) for v in (10, 20, 20, 30, 500)], title="Prices", currency="GBP")
+    assert histogram.count("<rect") == 12
+    assert "No data yet" in charts.line_chart([], title="Empty")
+    line = charts.line_chart(
+        [("01 Mar", 10.0), ("02 Mar", None), ("03 Mar", 30.0)], title="Median", counts=[1, 0, 2]
+    )
+    assert line.count("<circle") == 2

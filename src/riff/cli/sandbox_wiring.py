@@ -128,7 +128,7 @@ def start_sandboxes_for_unconfigured_channels(
     channel_sandboxes = (
         start_many(names, port_base=settings.sandbox_base_port, data_dir=settings.data_dir) if names else []
     )
-    running = channel_sandboxes + start_carrier_sandboxes(settings)
+    running = channel_sandboxes + start_carrier_sandboxes(settings) + start_research_sandboxes(settings)
     box = SecretBox(load_secret_key(settings))
     try:
         with database.session() as session:
@@ -163,3 +163,45 @@ def start_carrier_sandboxes(settings: Settings) -> list[RunningSandbox]:
     reset_fulfilment_settings()
     log.info("sandbox.carrier.wired", carrier="dhl", base_url=sandbox.api_base_url)
     return [sandbox]
+
+
+def start_research_sandboxes(settings: Settings) -> list[RunningSandbox]:
+    """Market-research collectors read eBay Browse, Etsy and Reddit. Without credentials for one of
+    them, start its sandbox and point this process's research settings at it (demo data)."""
+    from riff.research.config import get_research_settings, reset_research_settings_cache
+    from riff_sandbox.ebay_browse.platform import EbayBrowseOptions
+    from riff_sandbox.etsy.platform import EtsyOptions
+    from riff_sandbox.reddit.platform import RedditOptions
+
+    research = get_research_settings()
+    wanted: dict[str, Callable[[RunningSandbox], dict[str, str]]] = {}
+    if not research.ebay_client_id:
+        ebay = EbayBrowseOptions()
+        wanted["ebay_browse"] = lambda sb: {
+            "RIFF_RESEARCH_EBAY_BASE_URL": sb.base_url,
+            "RIFF_RESEARCH_EBAY_CLIENT_ID": ebay.client_id,
+            "RIFF_RESEARCH_EBAY_CLIENT_SECRET": ebay.client_secret,
+        }
+    if not research.etsy_keystring:
+        etsy = EtsyOptions()
+        wanted["etsy"] = lambda sb: {
+            "RIFF_RESEARCH_ETSY_BASE_URL": sb.base_url,
+            "RIFF_RESEARCH_ETSY_KEYSTRING": etsy.keystring,
+            "RIFF_RESEARCH_ETSY_SHARED_SECRET": etsy.shared_secret,
+        }
+    if not research.reddit_client_id:
+        reddit = RedditOptions()
+        wanted["reddit"] = lambda sb: {
+            "RIFF_RESEARCH_REDDIT_AUTH_URL": sb.base_url,
+            "RIFF_RESEARCH_REDDIT_API_URL": sb.base_url,
+            "RIFF_RESEARCH_REDDIT_CLIENT_ID": reddit.client_id,
+            "RIFF_RESEARCH_REDDIT_CLIENT_SECRET": reddit.client_secret,
+        }
+    if not wanted:
+        return []
+    running = start_many(list(wanted), port_base=settings.sandbox_base_port, data_dir=settings.data_dir)
+    for sandbox in running:
+        os.environ.update(wanted[sandbox.name](sandbox))
+        log.info("sandbox.research.wired", platform=sandbox.name, base_url=sandbox.base_url)
+    reset_research_settings_cache()
+    return running

@@ -1,5 +1,5 @@
 """Server-rendered SVG charts (the CSP allows no inline script or style; SVG presentation attributes are
-markup, not style). Every label is escaped; every function returns ``Markup`` ready for a template."""
+markup, not style). Every label is escaped here, so templates output the result with ``| safe``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
-
-from markupsafe import Markup
 
 INK = "#1f2937"
 MUTED = "#6b7280"
@@ -26,8 +24,8 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
-    return Markup(
+def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+    return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         + "".join(body)
@@ -35,14 +33,14 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     )
 
 
-def _empty(width: int, height: int, title: str) -> Markup:
+def _empty(width: int, height: int, title: str) -> str:
     return _svg(width, height, title, [
         f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="{MUTED}" {FONT}>No data yet</text>'
     ])  # fmt: skip
 
 
 def histogram(values: Sequence[Decimal | float], *, title: str, currency: str, bins: int = 12,
-              width: int = 560, height: int = 220) -> Markup:  # fmt: skip
+              width: int = 560, height: int = 220) -> str:  # fmt: skip
     """Price distribution. Bins span the 2nd-98th percentile so one outlier cannot flatten the rest."""
     data = sorted(float(v) for v in values)
     if not data:
@@ -87,7 +85,7 @@ def histogram(values: Sequence[Decimal | float], *, title: str, currency: str, b
 
 
 def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, counts: Sequence[int] | None = None,
-               width: int = 560, height: int = 220) -> Markup:  # fmt: skip
+               width: int = 560, height: int = 220) -> str:  # fmt: skip
     """A value per day (median price) as a line, with the day's listing count as faint bars behind it."""
     known = [(label, value) for label, value in points if value is not None]
     if not known:
@@ -137,7 +135,7 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, counts
     return _svg(width, height, title, body)
 
 
-def bar_chart(items: Sequence[tuple[str, float]], *, title: str, width: int = 560, row: int = 22) -> Markup:
+def bar_chart(items: Sequence[tuple[str, float]], *, title: str, width: int = 560, row: int = 22) -> str:
     """Horizontal bars, e.g. listings per brand."""
     if not items:
         return _empty(width, 120, title)

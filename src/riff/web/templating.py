@@ -54,6 +54,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("sync", "Sync", "/sync"),
     NavItem("jobs", "Jobs", "/jobs"),
     NavItem("reconciliation", "Reconciliation", "/reconciliation"),
+    NavItem("research", "Research", "/research"),
     NavItem("settings", "Settings", "/settings"),
 )
 
