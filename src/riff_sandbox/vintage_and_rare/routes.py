@@ -272,7 +272,8 @@ def build_router(platform: VintageAndRareSandbox) -> APIRouter:
         async def stream() -> AsyncIterator[bytes]:
             yield csv_line([*EXPORT_COLUMNS, ""]).encode("utf-8")
             for index in range(chunks):
-                yield "".join(rows[index * EXPORT_CHUNK_ROWS : (index + 1) * EXPORT_CHUNK_ROWS]).encode("utf-8")
+                chunk = rows[index * EXPORT_CHUNK_ROWS : (index + 1) * EXPORT_CHUNK_ROWS]
+                yield "".join(chunk).encode("utf-8")
                 if remaining:
                     await asyncio.sleep(remaining / chunks)
 

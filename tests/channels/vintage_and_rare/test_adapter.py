@@ -197,6 +197,17 @@ class TestCreate:
         assert outcome.remote_id is not None
         assert sandbox_item(sandbox, outcome.remote_id)["external_id"] == "RIFF-20000001"
 
+    def test_contract_publish_finds_the_id_in_the_export_at_once(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        ref = run(sandbox, lambda ch: ch.publish(snapshot(sku="RIFF-P-1", price=Decimal("7777.00"))))
+        assert ref.state == RemoteState.LIVE and ref.url == f"{sandbox.base_url}/product/{ref.id}"
+        assert sandbox_item(sandbox, ref.id)["external_id"] == "RIFF-P-1"
+        # Idempotent: with the SKU kept in the export, a second publish finds the listing instead of creating.
+        sandbox_settings(sandbox, export_external_id_share=1.0)
+        again = run(sandbox, lambda ch: ch.publish(snapshot(sku="RIFF-P-1", price=Decimal("7777.00"))))
+        assert again.id == ref.id and creates(sandbox) == 1
+
     def test_the_sites_validation_message_comes_back_verbatim(
         self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
     ) -> None:

@@ -226,6 +226,25 @@ class TestResolution:
         worker.process_available()
         assert exports(sandbox) == 1
 
+    def test_a_partial_batch_keeps_what_it_found(
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
+    ) -> None:
+        from .conftest import sandbox_items
+
+        self._pending(owner_client, database, worker, 2)
+        [gone] = sandbox_items(sandbox, external_id="RIFF-30000001")
+        sandbox.control.edit_listing(gone["id"], deleted=True)  # the seller deleted it on the site meanwhile
+        answer = owner_client.post("/api/vr/resolve-pending").json()
+        assert (answer["resolved"], answer["failed"], answer["pending"]) == (1, 0, 1)
+        assert _statuses(database) == ["completed", "completed_pending_id"]
+        first, second = _listings(database)
+        assert first.remote_id is not None and second.remote_id is None
+
     def test_graceful_shutdown_resolves_before_the_worker_exits(
         self,
         owner_client: TestClient,

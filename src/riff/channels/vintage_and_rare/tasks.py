@@ -239,8 +239,8 @@ def resolve_on_shutdown(ctx: HookContext) -> None:
                 SHUTDOWN_RESOLUTION_TIMEOUT_SECONDS,
             )
         )
-    except (ChannelError, TimeoutError) as exc:
-        log.warning(f"{SLUG}.resolution.shutdown_failed", error=str(exc)[:300])
+    except Exception as exc:  # never keep a worker from exiting; the next batch will find these jobs
+        log.warning(f"{SLUG}.resolution.shutdown_failed", error=f"{type(exc).__name__}: {exc}"[:300])
         return
     log.info(
         f"{SLUG}.resolution.shutdown",
