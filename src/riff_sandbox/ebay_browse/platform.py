@@ -12,15 +12,13 @@ Control routes (never faulted, never logged): ``POST /_sandbox/ebay_browse/expir
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
@@ -29,10 +27,10 @@ from starlette.responses import Response
 
 from riff_sandbox.ebay_browse import goods as demo
 from riff_sandbox.toolkit.control_api import base_url_of
+from riff_sandbox.toolkit.oauth import basic_client_ok, expire_access_tokens, form_fields, store_access_token
 from riff_sandbox.toolkit.platform import SandboxPlatform
 from riff_sandbox.toolkit.store import Transaction
-from riff_sandbox.toolkit.timeutil import isoformat_utc, parse_datetime, utcnow
-from riff_sandbox.toolkit.tokens import TOKENS
+from riff_sandbox.toolkit.timeutil import parse_datetime, utcnow
 
 NAME = "ebay_browse"
 ITEMS = "items"
@@ -178,20 +176,11 @@ class EbayBrowseSandbox(SandboxPlatform):
 
     # OAuth ---------------------------------------------------------------------------------------
 
-    def _client_ok(self, authorization: str) -> bool:
-        if not authorization.lower().startswith("basic "):
-            return False
-        try:
-            decoded = base64.b64decode(authorization[6:].strip()).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return decoded == f"{self.options.client_id}:{self.options.client_secret}"
-
     def issue_token(self, authorization: str, body: str) -> Response:
-        if not self._client_ok(authorization):
+        if not basic_client_ok(authorization, self.options.client_id, self.options.client_secret):
             return JSONResponse({"error": "invalid_client", "error_description": "client authentication failed"},
                                 status_code=401)  # fmt: skip
-        form = {k: v[0] for k, v in parse_qs(body).items()}
+        form = form_fields(body)
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "grant type in request is not supported by the authorization server"},
@@ -201,8 +190,7 @@ class EbayBrowseSandbox(SandboxPlatform):
                                 status_code=400)  # fmt: skip
         ttl = self.options.access_token_ttl_seconds
         token = "v^1.1#i^1#p^1#r^0#I^3#f^0#t^" + secrets.token_urlsafe(36)
-        expires = utcnow() + timedelta(seconds=ttl)
-        self.sandbox.tokens.add(token, kind=KIND_APP, expires_at=isoformat_utc(expires), source="oauth")
+        store_access_token(self.sandbox.tokens, token, kind=KIND_APP, ttl_seconds=ttl)
         return JSONResponse(
             {"access_token": token, "expires_in": ttl, "token_type": "Application Access Token"}
         )
@@ -295,14 +283,7 @@ class EbayBrowseSandbox(SandboxPlatform):
     # Control -------------------------------------------------------------------------------------
 
     def _expire_tokens(self) -> dict[str, Any]:
-        past = isoformat_utc(utcnow() - timedelta(seconds=1))
-        expired = 0
-        with self.sandbox.store.transaction() as tx:
-            for record in tx.list(TOKENS):
-                if record.get("kind") == KIND_APP:
-                    tx.put(TOKENS, record["token"], {**record, "expires_at": past})
-                    expired += 1
-        return {"expired": expired}
+        return expire_access_tokens(self.sandbox.store, KIND_APP)
 
     def _quota(self, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         with self._lock:

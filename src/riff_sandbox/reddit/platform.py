@@ -18,8 +18,6 @@ Control: ``POST /_sandbox/reddit/expire_access_tokens``, ``POST /_sandbox/reddit
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import secrets
 import threading
@@ -27,7 +25,6 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
@@ -35,10 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from riff_sandbox.ebay_browse import goods as demo
+from riff_sandbox.toolkit.oauth import basic_client_ok, expire_access_tokens, form_fields, store_access_token
 from riff_sandbox.toolkit.platform import SandboxPlatform
 from riff_sandbox.toolkit.store import Transaction
-from riff_sandbox.toolkit.timeutil import isoformat_utc, parse_datetime, utcnow
-from riff_sandbox.toolkit.tokens import TOKENS
+from riff_sandbox.toolkit.timeutil import parse_datetime, utcnow
 
 NAME = "reddit"
 POSTS = "posts"
@@ -240,17 +237,9 @@ class RedditSandbox(SandboxPlatform):
     # OAuth and the rate-limit window ---------------------------------------------------------------
 
     def issue_token(self, authorization: str, body: str) -> Response:
-        try:
-            decoded = (
-                base64.b64decode(authorization[6:].strip()).decode()
-                if authorization.lower().startswith("basic ")
-                else ""
-            )
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = ""
-        if decoded != f"{self.options.client_id}:{self.options.client_secret}":
+        if not basic_client_ok(authorization, self.options.client_id, self.options.client_secret):
             return error(401, "Unauthorized")
-        form = {k: v[0] for k, v in parse_qs(body).items()}
+        form = form_fields(body)
         grant = form.get("grant_type")
         if grant not in (
             "client_credentials",
@@ -265,8 +254,7 @@ class RedditSandbox(SandboxPlatform):
             "eyJhbGciOiJSUzI1NiIsImtpZCI6IlNIQTI1NjpzS3dsMnlsV0VtMjVmcXhwTU40cWY4MXE2OWFFdWFyMnpLMUdhVGxjdWNZIiwidHlwIjoiSldUIn0."
             + secrets.token_urlsafe(30)
         )
-        expires = utcnow() + timedelta(seconds=ttl)
-        self.sandbox.tokens.add(token, kind=KIND_ACCESS, expires_at=isoformat_utc(expires), source="oauth")
+        store_access_token(self.sandbox.tokens, token, kind=KIND_ACCESS, ttl_seconds=ttl)
         return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": ttl, "scope": "*"})
 
     def _authenticated(self, request: Request) -> bool:
@@ -383,14 +371,7 @@ class RedditSandbox(SandboxPlatform):
     # Control -------------------------------------------------------------------------------------
 
     def _expire_tokens(self) -> dict[str, Any]:
-        past = isoformat_utc(utcnow() - timedelta(seconds=1))
-        expired = 0
-        with self.sandbox.store.transaction() as tx:
-            for record in tx.list(TOKENS):
-                if record.get("kind") == KIND_ACCESS:
-                    tx.put(TOKENS, record["token"], {**record, "expires_at": past})
-                    expired += 1
-        return {"expired": expired}
+        return expire_access_tokens(self.sandbox.store, KIND_ACCESS)
 
     def _limits(self, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         with self._lock:

@@ -288,6 +288,44 @@ def page_of(
         raise GraphQLError(str(error), extensions={"code": "BAD_REQUEST"}) from error
 
 
+def connection(
+    records: Sequence[Record],
+    sort_value: Callable[[Record], Any],
+    wrap: Callable[[Record], T],
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    reverse: bool = False,
+) -> Connection[T]:
+    return make_connection(page_of(records, sort_value, first, last, after, before, reverse), wrap)
+
+
+def search_connection(
+    records: Sequence[Record],
+    fields: dict[str, Callable[[Record], Any]],
+    query: str | None,
+    default_field: str,
+    sort_field: str,
+    wrap: Callable[[Record], T],
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    reverse: bool,
+) -> Connection[T]:
+    """A root list filtered by Shopify's search syntax; a sort key with no field sorts by id."""
+    terms = parse_query(query)
+    found = [record for record in records if matches(record, terms, fields, default_field)]
+    getter = fields.get(sort_field, fields["id"])
+    return connection(found, getter, wrap, first, last, after, before, reverse)
+
+
+def node_or_none(wrap: Callable[..., T], record: Record | None) -> T | None:
+    # A lookup by an unknown id answers null, not an error, as Shopify does.
+    return wrap(record=record) if record else None
+
+
 @strawberry.type
 class MoneyV2:
     amount: Decimal
@@ -438,9 +476,14 @@ class InventoryItem:
         before: str | None = None,
     ) -> Connection[InventoryLevel]:
         records = [{"id": int(location), "location": int(location)} for location in self.record["levels"]]
-        page = page_of(records, lambda r: r["id"], first, last, after, before)
-        return make_connection(
-            page, lambda r: InventoryLevel(item_record=self.record, location_id=r["location"])
+        return connection(
+            records,
+            lambda r: r["id"],
+            lambda r: InventoryLevel(item_record=self.record, location_id=r["location"]),
+            first,
+            last,
+            after,
+            before,
         )
 
     @strawberry.field
@@ -643,8 +686,16 @@ class Product:
         reverse: bool = False,
     ) -> Connection[ProductVariant]:
         records = ctx(info).shop.variants_of(self.record)
-        page = page_of(records, lambda r: r.get("position") or 0, first, last, after, before, reverse)
-        return make_connection(page, lambda r: ProductVariant(record=r))
+        return connection(
+            records,
+            lambda r: r.get("position") or 0,
+            lambda r: ProductVariant(record=r),
+            first,
+            last,
+            after,
+            before,
+            reverse,
+        )
 
     @strawberry.field
     def media(
@@ -656,8 +707,7 @@ class Product:
         reverse: bool = False,
     ) -> Connection[Media]:
         records = [{**m, "position": i} for i, m in enumerate(self.record["media"])]
-        page = page_of(records, lambda r: r["position"], first, last, after, before, reverse)
-        return make_connection(page, media_image)
+        return connection(records, lambda r: r["position"], media_image, first, last, after, before, reverse)
 
 
 @strawberry.type
@@ -758,8 +808,15 @@ class FulfillmentOrder:
     ) -> Connection[FulfillmentOrderLineItem]:
         order = ctx(info).shop.order(self.record["order_id"])
         assert order is not None
-        page = page_of(self.record["line_items"], lambda r: r["id"], first, last, after, before)
-        return make_connection(page, lambda r: FulfillmentOrderLineItem(record=r, order=order))
+        return connection(
+            self.record["line_items"],
+            lambda r: r["id"],
+            lambda r: FulfillmentOrderLineItem(record=r, order=order),
+            first,
+            last,
+            after,
+            before,
+        )
 
     @strawberry.field
     def order(self, info: Info) -> Order:
@@ -916,8 +973,15 @@ class Order:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[LineItem]:
-        page = page_of(self.record["line_items"], lambda r: r["id"], first, last, after, before)
-        return make_connection(page, lambda r: LineItem(record=r, currency=self.record["currency"]))
+        return connection(
+            self.record["line_items"],
+            lambda r: r["id"],
+            lambda r: LineItem(record=r, currency=self.record["currency"]),
+            first,
+            last,
+            after,
+            before,
+        )
 
     @strawberry.field
     def fulfillment_orders(
@@ -932,8 +996,9 @@ class Order:
         records = [
             fo for fo in (shop.fulfillment_order(i) for i in self.record["fulfillment_order_ids"]) if fo
         ]
-        page = page_of(records, lambda r: r["id"], first, last, after, before)
-        return make_connection(page, lambda r: FulfillmentOrder(record=r))
+        return connection(
+            records, lambda r: r["id"], lambda r: FulfillmentOrder(record=r), first, last, after, before
+        )
 
     @strawberry.field
     def fulfillments(self, info: Info, first: int | None = None) -> list[Fulfillment]:
@@ -1347,8 +1412,7 @@ class Query:
 
     @strawberry.field
     def product(self, info: Info, id: strawberry.ID) -> Product | None:  # noqa: A002 - Shopify's name
-        record = ctx(info).shop.product(parse_gid(id, "Product"))
-        return Product(record=record) if record else None
+        return node_or_none(Product, ctx(info).shop.product(parse_gid(id, "Product")))
 
     @strawberry.field
     def products(
@@ -1363,27 +1427,31 @@ class Query:
         reverse: bool = False,
     ) -> Connection[Product]:
         shop = ctx(info).shop
-        fields = product_fields(shop)
-        terms = parse_query(query)
-        records = [p for p in shop.products() if matches(p, terms, fields, "title")]
-        getter = fields.get(PRODUCT_SORT.get(sort_key, "id"), fields["id"])
-        page = page_of(records, getter, first, last, after, before, reverse)
-        return make_connection(page, lambda r: Product(record=r))
+        return search_connection(
+            shop.products(),
+            product_fields(shop),
+            query,
+            "title",
+            PRODUCT_SORT.get(sort_key, "id"),
+            lambda r: Product(record=r),
+            first,
+            last,
+            after,
+            before,
+            reverse,
+        )
 
     @strawberry.field
     def product_variant(self, info: Info, id: strawberry.ID) -> ProductVariant | None:  # noqa: A002
-        record = ctx(info).shop.variant(parse_gid(id, "ProductVariant"))
-        return ProductVariant(record=record) if record else None
+        return node_or_none(ProductVariant, ctx(info).shop.variant(parse_gid(id, "ProductVariant")))
 
     @strawberry.field
     def inventory_item(self, info: Info, id: strawberry.ID) -> InventoryItem | None:  # noqa: A002
-        record = ctx(info).shop.inventory_item(parse_gid(id, "InventoryItem"))
-        return InventoryItem(record=record) if record else None
+        return node_or_none(InventoryItem, ctx(info).shop.inventory_item(parse_gid(id, "InventoryItem")))
 
     @strawberry.field
     def location(self, id: strawberry.ID) -> Location | None:  # noqa: A002
-        record = ShopifyShop.location(parse_gid(id, "Location"))
-        return Location(record=record) if record else None
+        return node_or_none(Location, ShopifyShop.location(parse_gid(id, "Location")))
 
     @strawberry.field
     def locations(
@@ -1393,13 +1461,19 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Location]:
-        page = page_of([dict(loc) for loc in LOCATIONS], lambda r: r["id"], first, last, after, before)
-        return make_connection(page, lambda r: Location(record=r))
+        return connection(
+            [dict(loc) for loc in LOCATIONS],
+            lambda r: r["id"],
+            lambda r: Location(record=r),
+            first,
+            last,
+            after,
+            before,
+        )
 
     @strawberry.field
     def order(self, info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
-        record = ctx(info).shop.order(parse_gid(id, "Order"))
-        return Order(record=record) if record else None
+        return node_or_none(Order, ctx(info).shop.order(parse_gid(id, "Order")))
 
     @strawberry.field
     def orders(
@@ -1414,17 +1488,25 @@ class Query:
         reverse: bool = False,
     ) -> Connection[Order]:
         shop = ctx(info).shop
-        fields = order_fields(shop)
-        terms = parse_query(query)
-        records = [o for o in shop.orders() if matches(o, terms, fields, "name")]
-        getter = fields.get(ORDER_SORT.get(sort_key, "id"), fields["id"])
-        page = page_of(records, getter, first, last, after, before, reverse)
-        return make_connection(page, lambda r: Order(record=r))
+        return search_connection(
+            shop.orders(),
+            order_fields(shop),
+            query,
+            "name",
+            ORDER_SORT.get(sort_key, "id"),
+            lambda r: Order(record=r),
+            first,
+            last,
+            after,
+            before,
+            reverse,
+        )
 
     @strawberry.field
     def fulfillment_order(self, info: Info, id: strawberry.ID) -> FulfillmentOrder | None:  # noqa: A002
-        record = ctx(info).shop.fulfillment_order(parse_gid(id, "FulfillmentOrder"))
-        return FulfillmentOrder(record=record) if record else None
+        return node_or_none(
+            FulfillmentOrder, ctx(info).shop.fulfillment_order(parse_gid(id, "FulfillmentOrder"))
+        )
 
 
 @strawberry.type

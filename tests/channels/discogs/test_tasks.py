@@ -16,13 +16,13 @@ from riff.core.db import Database
 from riff.core.security import load_secret_key
 from riff.core.settings import Settings
 from riff.jobs import enqueue
-from riff.jobs.models import Job
 from riff.records import service as records
 from riff.records.models import Record
 from riff.records.schemas import RecordCreate
 from riff.sync.models import SyncEvent
 from riff_sandbox.runner import RunningSandbox
 
+from ..helpers import read_jobs
 from .conftest import SMALL_SEED_SIZE, create_discogs_account
 
 
@@ -38,26 +38,19 @@ def small_account_id(database: Database, settings: Settings, small_sandbox: Runn
         ).id
 
 
-def _jobs(database: Database, kind: str) -> list[Job]:
-    with database.read_session() as session:
-        jobs = list(session.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
-        session.expunge_all()
-        return jobs
-
-
 def test_pull_listings_syncs_then_enriches_releases(
     database: Database, small_sandbox: RunningSandbox, small_account_id: int, worker: Any
 ) -> None:
     with database.session() as session:
         service.request_pull_listings(session, "discogs")
     assert worker.process_available() == 2  # the sync, then the release look-ups it enqueued
-    sync_job = _jobs(database, "discogs.pull_listings")[0]
+    sync_job = read_jobs(database, "discogs.pull_listings")[0]
     assert sync_job.status == "completed"
     with database.read_session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Record)) == SMALL_SEED_SIZE
         accounts = {listing.account_id for listing in session.scalars(sa.select(Listing))}
     assert accounts == {small_account_id}
-    enrich = _jobs(database, "discogs.enrich_releases")[0]
+    enrich = read_jobs(database, "discogs.enrich_releases")[0]
     assert enrich.status == "completed"
     assert len(small_sandbox.control.requests(path_prefix="/releases/")) == 5
     with database.read_session() as session:
@@ -153,7 +146,7 @@ def test_publish_a_record_through_the_api(
     with database.session() as session:
         service.request_pull_listings(session, "discogs")
     worker.process_available()
-    result = _jobs(database, "discogs.pull_listings")[0].result or {}
+    result = read_jobs(database, "discogs.pull_listings")[0].result or {}
     assert (result["added"], result["linked"], result["seen"]) == (SMALL_SEED_SIZE, 0, SMALL_SEED_SIZE + 1)
     with database.read_session() as session:
         mine = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).all()
@@ -168,7 +161,7 @@ def test_a_revoked_token_marks_the_account(
         enqueue(session, "discogs.pull_listings", channel="discogs", payload={"mode": "full"})
     worker.process_available()
 
-    job = _jobs(database, "discogs.pull_listings")[0]
+    job = read_jobs(database, "discogs.pull_listings")[0]
     assert job.status == "failed" and job.attempts == 1
     with database.read_session() as session:
         account = session.get(ChannelAccount, small_account_id)

@@ -14,54 +14,26 @@ from lxml import etree
 
 from riff.channels import service
 from riff.channels.ebay.tasks import PENDING_INVENTORY, WARNINGS
-from riff.channels.models import AccountStatus, ChannelAccount, ChannelCategoryMapping, ChannelEvent, Listing
+from riff.channels.models import AccountStatus, ChannelCategoryMapping, ChannelEvent, Listing
 from riff.channels.models import ListingState as State
 from riff.core.clock import FrozenClock, utcnow
 from riff.core.db import Database
 from riff.core.security import SecretBox, load_secret_key
 from riff.core.settings import Settings
-from riff.jobs.models import Job
 from riff.sync.models import SyncEvent
 from riff_sandbox.ebay import consts as sandbox_consts
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import WebhookReceiver
 
 from ..factories import WEBHOOK_TOKEN, create_category, create_product
+from ..helpers import new_product_id, read_account, read_jobs, read_listing
 from .conftest import calls, create_ebay_account
 
 NS = {"e": "urn:ebay:apis:eBLBaseComponents"}
 
 
-def _product_id(database: Database, **overrides: Any) -> int:
-    with database.session() as session:
-        return create_product(session, **overrides).id
-
-
-def _listing(database: Database, product_id: int) -> Listing:
-    with database.read_session() as session:
-        listing = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).one()
-        session.expunge(listing)
-        return listing
-
-
-def _jobs(database: Database, kind: str) -> list[Job]:
-    with database.read_session() as session:
-        jobs = list(session.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
-        for job in jobs:
-            session.expunge(job)
-        return jobs
-
-
-def _account(database: Database, account_id: int) -> ChannelAccount:
-    with database.read_session() as session:
-        account = session.get(ChannelAccount, account_id)
-        assert account is not None
-        session.expunge(account)
-        return account
-
-
 def _secrets(database: Database, settings: Settings, account_id: int) -> dict[str, str]:
-    return service.read_secrets(SecretBox(load_secret_key(settings)), _account(database, account_id))
+    return service.read_secrets(SecretBox(load_secret_key(settings)), read_account(database, account_id))
 
 
 def _publish(database: Database, product_id: int) -> None:
@@ -79,11 +51,11 @@ class TestPublishUpdateEnd:
         worker: Any,
     ) -> None:
         account_id = create_ebay_account(database, settings, sandbox, postal_code=None)
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         accepted = owner_client.post(f"/api/products/{product_id}/listings/ebay")
         assert accepted.status_code == 202, accepted.text
         assert worker.process_available() == 1
-        listing = _listing(database, product_id)
+        listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_url and listing.remote_id in listing.remote_url
         assert listing.last_error is None
@@ -103,8 +75,8 @@ class TestPublishUpdateEnd:
             service.end_product_listing(session, service.get_product(session, product_id), "ebay")
         httpx.post(f"{sandbox.base_url}/_sandbox/ebay/expire_access_tokens").raise_for_status()
         worker.process_available()
-        assert _listing(database, product_id).state == State.ENDED
-        assert _jobs(database, "ebay.end")[0].status == "completed"
+        assert read_listing(database, product_id).state == State.ENDED
+        assert read_jobs(database, "ebay.end")[0].status == "completed"
         assert len(sandbox.control.requests(path_prefix="/identity/")) == 2  # first use + after expiry
         assert _secrets(database, settings, account_id)["access_token"] != first_token
         assert len(calls(sandbox, "EndFixedPriceItem")) == 2  # refused with the old token, then ended
@@ -119,7 +91,7 @@ class TestPublishUpdateEnd:
     def test_nine_price_changes_are_three_revise_inventory_status_calls(
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_ids = [_product_id(database, sku=f"RIFF-2000000{n}") for n in range(9)]
+        product_ids = [new_product_id(database, sku=f"RIFF-2000000{n}") for n in range(9)]
         for product_id in product_ids:
             _publish(database, product_id)
         assert worker.process_available() == 9
@@ -127,7 +99,7 @@ class TestPublishUpdateEnd:
 
         with database.session() as session:
             for product_id in product_ids:
-                stored = session.get(Listing, _listing(database, product_id).id)
+                stored = session.get(Listing, read_listing(database, product_id).id)
                 assert stored is not None
                 stored.price_override = Decimal("9999.00")
                 service.update_listing(session, stored, {"price"})
@@ -139,37 +111,42 @@ class TestPublishUpdateEnd:
             len(etree.fromstring(r["body"].encode()).findall("e:InventoryStatus", NS)) for r in revisions
         ]
         assert sorted(sizes) == [1, 4, 4]
-        assert len(_jobs(database, "ebay.update")) == 9
-        batch = _jobs(database, "ebay.revise_inventory")
+        assert len(read_jobs(database, "ebay.update")) == 9
+        batch = read_jobs(database, "ebay.revise_inventory")
         assert len(batch) == 1 and batch[0].status == "completed"
         assert batch[0].result == {"revised": 9, "refused": 0, "calls": 3}
         for product_id in product_ids:
-            listing = _listing(database, product_id)
+            listing = read_listing(database, product_id)
             assert listing.remote_price == Decimal("9999.00")
             assert PENDING_INVENTORY not in listing.extras
 
     def test_a_refused_item_in_a_batch_gets_its_own_error(
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_ids = [_product_id(database, sku=f"RIFF-3000000{n}") for n in range(2)]
+        product_ids = [new_product_id(database, sku=f"RIFF-3000000{n}") for n in range(2)]
         for product_id in product_ids:
             _publish(database, product_id)
         worker.process_available()
-        ended = _listing(database, product_ids[0])
+        ended = read_listing(database, product_ids[0])
         sandbox.control.edit_listing(ended.remote_id or "", status="Ended")  # ended by the seller on eBay
         with database.session() as session:
             for product_id in product_ids:
-                stored = session.get(Listing, _listing(database, product_id).id)
+                stored = session.get(Listing, read_listing(database, product_id).id)
                 assert stored is not None
                 stored.price_override = Decimal("8888.00")
                 service.update_listing(session, stored, {"price"})
         worker.process_available()
         assert len(calls(sandbox, "ReviseInventoryStatus")) == 1
-        assert _jobs(database, "ebay.revise_inventory")[0].result == {"revised": 1, "refused": 1, "calls": 1}
+        assert read_jobs(database, "ebay.revise_inventory")[0].result == {
+            "revised": 1,
+            "refused": 1,
+            "calls": 1,
+        }
         assert (
-            _listing(database, product_ids[0]).last_error == "You are not allowed to revise ended listings."
+            read_listing(database, product_ids[0]).last_error
+            == "You are not allowed to revise ended listings."
         )
-        assert _listing(database, product_ids[1]).remote_price == Decimal("8888.00")
+        assert read_listing(database, product_ids[1]).remote_price == Decimal("8888.00")
 
 
 class TestFaults:
@@ -185,26 +162,26 @@ class TestFaults:
             f"{sandbox.base_url}/_sandbox/ebay/call_limits",
             json={"daily_call_limits": {"AddFixedPriceItem": 0}},
         ).raise_for_status()
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         _publish(database, product_id)
         started = frozen_clock.now
         worker.process_available()
-        job = _jobs(database, "ebay.publish")[0]
+        job = read_jobs(database, "ebay.publish")[0]
         assert job.status == "queued" and job.attempts == 1
         assert job.run_after == started + dt.timedelta(hours=1)  # 12:00: an hour before midnight is far
         assert "exceeded usage limit" in (job.last_error_message or "")
-        assert _account(database, account_id).status == AccountStatus.OK
+        assert read_account(database, account_id).status == AccountStatus.OK
 
     def test_a_revoked_refresh_token_needs_the_user(
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
         sandbox.control.revoke_token(sandbox_consts.DEFAULT_REFRESH_TOKEN)
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         _publish(database, product_id)
         worker.process_available()
-        job = _jobs(database, "ebay.publish")[0]
+        job = read_jobs(database, "ebay.publish")[0]
         assert job.status == "failed" and job.attempts == 1 and job.last_error_retryable is False
-        account = _account(database, account_id)
+        account = read_account(database, account_id)
         assert account.status == AccountStatus.NEEDS_ATTENTION
         assert (
             account.status_message
@@ -215,9 +192,9 @@ class TestFaults:
 
         # No retry storm: the next job fails without calling eBay at all.
         before = len(sandbox.control.requests())
-        _publish(database, _product_id(database, sku="RIFF-10000002"))
+        _publish(database, new_product_id(database, sku="RIFF-10000002"))
         worker.process_available()
-        assert [j.status for j in _jobs(database, "ebay.publish")] == ["failed", "failed"]
+        assert [j.status for j in read_jobs(database, "ebay.publish")] == ["failed", "failed"]
         assert len(sandbox.control.requests()) == before
 
     def test_validation_error_reaches_the_user_verbatim(
@@ -238,8 +215,8 @@ class TestFaults:
             product_id = create_product(session, category=category).id
         owner_client.post(f"/api/products/{product_id}/listings/ebay")
         worker.process_available()
-        job = _jobs(database, "ebay.publish")[0]
-        listing = _listing(database, product_id)
+        job = read_jobs(database, "ebay.publish")[0]
+        listing = read_listing(database, product_id)
         assert job.status == "failed" and job.attempts == 1
         assert listing.state == State.ERROR
         assert (
@@ -256,10 +233,10 @@ class TestNotifications:
     def test_a_notification_delivered_twice_is_one_order_confirmed_by_get_orders(
         self, client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         _publish(database, product_id)
         worker.process_available()
-        listing = _listing(database, product_id)
+        listing = read_listing(database, product_id)
         with WebhookReceiver() as receiver:
             for event in ("FixedPriceTransaction", "AuctionCheckoutComplete", "ItemSold"):
                 sandbox.control.register_webhook(receiver.url + "/hook", event)
@@ -298,13 +275,13 @@ class TestNotifications:
             etree.fromstring(r["body"].encode()).find("e:OrderIDArray/e:OrderID", NS) is not None
             for r in confirmations
         )
-        assert _listing(database, product_id).state == State.SOLD
+        assert read_listing(database, product_id).state == State.SOLD
 
         # A poll of the same order state afterwards adds nothing.
         with database.session() as session:
             service.request_fetch_orders(session, "ebay", since=utcnow() - dt.timedelta(hours=1))
         worker.process_available()
-        poll = _jobs(database, "ebay.fetch_orders")[0]
+        poll = read_jobs(database, "ebay.fetch_orders")[0]
         assert poll.status == "completed"
         assert poll.result is not None and poll.result["fetched"] == 1 and poll.result["new"] == 0
 

@@ -10,47 +10,19 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from riff.channels import service
-from riff.channels.models import AccountStatus, ChannelAccount, ChannelCategoryMapping, ChannelEvent, Listing
+from riff.channels.models import AccountStatus, ChannelCategoryMapping, ChannelEvent, Listing
 from riff.channels.models import ListingState as State
 from riff.channels.reverb.adapter import ReverbChannel
 from riff.core.clock import FrozenClock, utcnow
 from riff.core.db import Database
 from riff.core.settings import Settings
-from riff.jobs.models import Job
 from riff.sync.models import SyncEvent
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import WebhookReceiver
 
 from ..factories import WEBHOOK_TOKEN, create_category, create_product
+from ..helpers import new_product_id, read_account, read_jobs, read_listing
 from .conftest import make_channel
-
-
-def _product_id(database: Database, **overrides: Any) -> int:
-    with database.session() as session:
-        return create_product(session, **overrides).id
-
-
-def _listing(database: Database, product_id: int) -> Listing:
-    with database.read_session() as session:
-        listing = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).one()
-        session.expunge(listing)
-        return listing
-
-
-def _jobs(database: Database, kind: str) -> list[Job]:
-    with database.read_session() as session:
-        jobs = list(session.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
-        for job in jobs:
-            session.expunge(job)
-        return jobs
-
-
-def _account(database: Database, account_id: int) -> ChannelAccount:
-    with database.read_session() as session:
-        account = session.get(ChannelAccount, account_id)
-        assert account is not None
-        session.expunge(account)
-        return account
 
 
 class TestPublishJob:
@@ -62,12 +34,12 @@ class TestPublishJob:
         account_id: int,
         worker: Any,
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         accepted = owner_client.post(f"/api/products/{product_id}/listings/reverb")
         assert accepted.status_code == 202, accepted.text
         assert accepted.json()["listing"]["state"] == "pending"
         assert worker.process_available() == 1
-        listing = _listing(database, product_id)
+        listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_url
         assert listing.last_error is None
@@ -77,7 +49,7 @@ class TestPublishJob:
         # A second publish request (a double click) reuses the same remote listing.
         owner_client.post(f"/api/products/{product_id}/listings/reverb")
         worker.process_available()
-        assert _listing(database, product_id).remote_id == listing.remote_id
+        assert read_listing(database, product_id).remote_id == listing.remote_id
         assert len(sandbox.control.requests(path_prefix="/api/listings", method="POST")) == 1
 
         # Price change -> exactly one PUT.
@@ -89,13 +61,13 @@ class TestPublishJob:
             service.update_listing(session, stored, {"price"})
         worker.process_available()
         assert len(sandbox.control.requests(path_prefix="/api/listings", method="PUT")) == 1
-        assert _listing(database, product_id).remote_price == listing.remote_price - 500
+        assert read_listing(database, product_id).remote_price == listing.remote_price - 500
 
         ended = owner_client.request("DELETE", f"/api/products/{product_id}/listings/reverb")
         assert ended.status_code == 202
         worker.process_available()
-        assert _listing(database, product_id).state == State.ENDED
-        assert _jobs(database, "reverb.end")[0].status == "completed"
+        assert read_listing(database, product_id).state == State.ENDED
+        assert read_jobs(database, "reverb.end")[0].status == "completed"
 
     def test_unmapped_category_is_refused_before_any_call(
         self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int
@@ -105,7 +77,7 @@ class TestPublishJob:
         response = owner_client.post(f"/api/products/{product_id}/listings/reverb")
         assert response.status_code == 422
         assert response.json()["error"]["field"] == "category"
-        assert _jobs(database, "reverb.publish") == []
+        assert read_jobs(database, "reverb.publish") == []
         assert sandbox.control.requests(path_prefix="/api/") == []
 
 
@@ -118,7 +90,7 @@ class TestFaults:
         worker: Any,
         frozen_clock: FrozenClock,
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "reverb")
         sandbox.control.faults(
@@ -128,7 +100,7 @@ class TestFaults:
         )
         started = frozen_clock.now
         worker.process_available()
-        job = _jobs(database, "reverb.publish")[0]
+        job = read_jobs(database, "reverb.publish")[0]
         assert job.status == "queued"
         assert job.attempts == 1
         assert job.run_after == started + dt.timedelta(seconds=30)
@@ -138,23 +110,23 @@ class TestFaults:
         sandbox.control.clear_faults()
         frozen_clock.advance(seconds=31)
         assert worker.process_available() == 1
-        assert _jobs(database, "reverb.publish")[0].status == "completed"
-        assert _listing(database, product_id).state == State.LIVE
+        assert read_jobs(database, "reverb.publish")[0].status == "completed"
+        assert read_listing(database, product_id).state == State.LIVE
         assert len(sandbox.control.requests(path_prefix="/api/listings", method="POST")) == 2  # 429 + success
 
     def test_expired_token_fails_once_and_marks_the_account(
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "reverb")
         sandbox.control.faults(token_expired=True)
         worker.process_available()
-        job = _jobs(database, "reverb.publish")[0]
+        job = read_jobs(database, "reverb.publish")[0]
         assert job.status == "failed"
         assert job.attempts == 1
         assert job.last_error_retryable is False
-        account = _account(database, account_id)
+        account = read_account(database, account_id)
         assert account.status == AccountStatus.NEEDS_ATTENTION
         assert account.status_message and "refused the credentials" in account.status_message
         assert "riff channels set" in account.status_message
@@ -162,12 +134,12 @@ class TestFaults:
         # No retry storm: the next job fails without calling Reverb.
         calls = len(sandbox.control.requests(path_prefix="/api/"))
         with database.session() as session:
-            stored = session.get(Listing, _listing(database, product_id).id)
+            stored = session.get(Listing, read_listing(database, product_id).id)
             assert stored is not None
             stored.remote_id = "91980999"  # as if it had been published before the token expired
             service.update_listing(session, stored, {"price"})
         worker.process_available()
-        assert _jobs(database, "reverb.update")[0].status == "failed"
+        assert read_jobs(database, "reverb.update")[0].status == "failed"
         assert len(sandbox.control.requests(path_prefix="/api/")) == calls
 
     def test_validation_error_reaches_the_user_verbatim(
@@ -194,8 +166,8 @@ class TestFaults:
         create_calls = sandbox.control.requests(path_prefix="/api/listings", method="POST")
         assert len(create_calls) == 1
         platform_message = create_calls[0]
-        job = _jobs(database, "reverb.publish")[0]
-        listing = _listing(database, product_id)
+        job = read_jobs(database, "reverb.publish")[0]
+        listing = read_listing(database, product_id)
         assert job.status == "failed" and job.attempts == 1
         assert listing.state == State.ERROR
         assert listing.last_error
@@ -218,11 +190,11 @@ class TestWebhooks:
     def test_a_webhook_delivered_twice_produces_one_order_event(
         self, database: Database, settings: Settings, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "reverb")
         worker.process_available()
-        listing = _listing(database, product_id)
+        listing = read_listing(database, product_id)
         assert listing.remote_id
 
         with WebhookReceiver() as receiver:
@@ -251,7 +223,7 @@ class TestWebhooks:
         order_events = [e for e in events if e[1].startswith("orders/")]
         assert len(order_events) == 1 and order_events[0][3] is not None
         assert orders == [(listing.id, product_id)]
-        assert len(_jobs(database, "reverb.webhook")) == 1
+        assert len(read_jobs(database, "reverb.webhook")) == 1
         # The handler confirmed the order through the API rather than trusting the body.
         order_number = order_events[0][2]
         assert sandbox.control.requests(path_prefix=f"/api/my/orders/selling/{order_number}", method="GET")
@@ -260,7 +232,7 @@ class TestWebhooks:
         with database.session() as session:
             service.request_fetch_orders(session, "reverb", since=utcnow() - dt.timedelta(hours=1))
         worker.process_available()
-        poll = _jobs(database, "reverb.fetch_orders")[0]
+        poll = read_jobs(database, "reverb.fetch_orders")[0]
         assert poll.status == "completed"
         assert poll.result is not None and poll.result["fetched"] == 1 and poll.result["new"] == 0
         with database.read_session() as session:
@@ -273,12 +245,12 @@ class TestWebhooks:
 
         if not WEBHOOKS_PUBLIC:
             pytest.xfail("riff.auth.consts does not yet make /webhooks/ public and CSRF-exempt")
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "reverb")
         worker.process_available()
         with WebhookReceiver() as receiver:
-            received = _deliveries(sandbox, receiver, _listing(database, product_id).remote_id or "")
+            received = _deliveries(sandbox, receiver, read_listing(database, product_id).remote_id or "")
         for delivery in received:
             response = client.post(
                 f"/webhooks/reverb/{WEBHOOK_TOKEN}",

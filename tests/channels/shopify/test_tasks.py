@@ -11,20 +11,20 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from riff.channels import service
-from riff.channels.models import AccountStatus, ChannelAccount, ChannelEvent, Listing
+from riff.channels.models import AccountStatus, ChannelEvent, Listing
 from riff.channels.models import ListingState as State
 from riff.channels.shopify import webhooks
 from riff.core.clock import FrozenClock, utcnow
 from riff.core.db import Database
 from riff.jobs import enqueue
 from riff.jobs.consts import DEFAULT_SCHEDULES
-from riff.jobs.models import Job
 from riff.jobs.registry import registered_kinds
 from riff.sync.models import SyncEvent
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import ReceivedWebhook, WebhookReceiver
 
 from ..factories import create_product
+from ..helpers import new_product_id, read_account, read_jobs, read_listing
 from .conftest import (
     CLIENT_SECRET,
     WEBHOOK_TOKEN,
@@ -37,34 +37,6 @@ from .conftest import (
 )
 
 WEBHOOK_PATH = f"/webhooks/shopify/{WEBHOOK_TOKEN}"
-
-
-def _product_id(database: Database, **overrides: Any) -> int:
-    with database.session() as session:
-        return create_product(session, **overrides).id
-
-
-def _listing(database: Database, product_id: int) -> Listing:
-    with database.read_session() as session:
-        listing = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).one()
-        session.expunge(listing)
-        return listing
-
-
-def _jobs(database: Database, kind: str) -> list[Job]:
-    with database.read_session() as session:
-        jobs = list(session.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
-        for job in jobs:
-            session.expunge(job)
-        return jobs
-
-
-def _account(database: Database, account_id: int) -> ChannelAccount:
-    with database.read_session() as session:
-        account = session.get(ChannelAccount, account_id)
-        assert account is not None
-        session.expunge(account)
-        return account
 
 
 def _order_events(database: Database) -> list[SyncEvent]:
@@ -80,11 +52,11 @@ def _order_events(database: Database) -> list[SyncEvent]:
 
 
 def _publish(database: Database, worker: Any, **overrides: Any) -> Listing:
-    product_id = _product_id(database, **overrides)
+    product_id = new_product_id(database, **overrides)
     with database.session() as session:
         service.publish_product(session, service.get_product(session, product_id), "shopify")
     worker.process_available()
-    return _listing(database, product_id)
+    return read_listing(database, product_id)
 
 
 def _post(client: TestClient, delivery: ReceivedWebhook) -> Any:
@@ -101,16 +73,16 @@ class TestListingJobs:
         account_id: int,
         worker: Any,
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         accepted = owner_client.post(f"/api/products/{product_id}/listings/shopify")
         assert accepted.status_code == 202, accepted.text
         assert worker.process_available() == 1
-        listing = _listing(database, product_id)
+        listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_id.startswith("gid://shopify/Product/")
         assert listing.remote_url and listing.last_error is None
         # The location found on the first call is kept in the account: the next jobs do not look again.
-        assert _account(database, account_id).config["location_id"] == "gid://shopify/Location/76543210"
+        assert read_account(database, account_id).config["location_id"] == "gid://shopify/Location/76543210"
 
         sandbox.control.clear_requests()
         with database.session() as session:
@@ -120,12 +92,12 @@ class TestListingJobs:
             service.update_listing(session, stored, {"price"})
         worker.process_available()
         assert operations(sandbox) == ["Product", "VariantsBulkUpdate"]
-        assert _listing(database, product_id).remote_price == listing.remote_price - 500
+        assert read_listing(database, product_id).remote_price == listing.remote_price - 500
 
         ended = owner_client.request("DELETE", f"/api/products/{product_id}/listings/shopify")
         assert ended.status_code == 202
         worker.process_available()
-        after = _listing(database, product_id)
+        after = read_listing(database, product_id)
         assert after.state == State.ENDED
         assert after.extras["ended_at"]
         remote = remote_product(sandbox, listing.remote_id)
@@ -161,7 +133,7 @@ class TestListingJobs:
                 )
             enqueue(session, "shopify.archive_ended", channel="shopify")
         assert worker.process_available() == 1
-        job = _jobs(database, "shopify.archive_ended")[0]
+        job = read_jobs(database, "shopify.archive_ended")[0]
         assert job.status == "completed", job.last_error_message
         assert job.result is not None and job.result["due"] == 1 and job.result["archived"] == 1
         assert remote_product(sandbox, remote_ids["old"])["status"] == "ARCHIVED"
@@ -188,13 +160,13 @@ class TestFaults:
         worker: Any,
         frozen_clock: FrozenClock,
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "shopify")
         set_throttle(sandbox, currently_available=5, restore_rate=0.1)
         started = frozen_clock.now
         worker.process_available()
-        job = _jobs(database, "shopify.publish")[0]
+        job = read_jobs(database, "shopify.publish")[0]
         assert job.status == "queued" and job.attempts == 1
         # The first call (Locations, 12 points) met 5 points restored at 0.1/s: (12 - 5) / 0.1 = 70 s.
         assert job.run_after is not None
@@ -204,21 +176,21 @@ class TestFaults:
         set_throttle(sandbox, currently_available=1000, restore_rate=50)
         frozen_clock.advance(seconds=71)
         assert worker.process_available() == 1
-        assert _jobs(database, "shopify.publish")[0].status == "completed"
-        assert _listing(database, product_id).state == State.LIVE
+        assert read_jobs(database, "shopify.publish")[0].status == "completed"
+        assert read_listing(database, product_id).state == State.LIVE
 
     def test_an_invalid_token_marks_the_account(
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
-        product_id = _product_id(database)
+        product_id = new_product_id(database)
         with database.session() as session:
             service.publish_product(session, service.get_product(session, product_id), "shopify")
         sandbox.control.faults(token_expired=True)
         worker.process_available()
-        job = _jobs(database, "shopify.publish")[0]
+        job = read_jobs(database, "shopify.publish")[0]
         assert job.status == "failed" and job.attempts == 1
         assert job.last_error_retryable is False
-        account = _account(database, account_id)
+        account = read_account(database, account_id)
         assert account.status == AccountStatus.NEEDS_ATTENTION
         assert account.status_message and "Invalid API key or access token" in account.status_message
 
@@ -272,7 +244,7 @@ class TestWebhooks:
         assert _post(client, first).json() == {"received": 1, "new": 1}
         assert _post(client, again).json() == {"received": 1, "new": 0}
         worker.process_available()
-        assert len(_jobs(database, "shopify.webhook")) == 1
+        assert len(read_jobs(database, "shopify.webhook")) == 1
         [order] = _order_events(database)
         assert order.listing_id == listing.id
         assert order.after is not None and order.after["status"] == "paid"
@@ -298,7 +270,7 @@ class TestWebhooks:
         [order] = _order_events(database)
         assert order.after is not None and order.after["status"] == "paid"
         assert order.after["remote_id"] == placed["admin_graphql_api_id"]
-        results = [job.result for job in _jobs(database, "shopify.webhook")]
+        results = [job.result for job in read_jobs(database, "shopify.webhook")]
         assert [r.get("recorded") if r else None for r in results] == [True, None, False]
         assert results[1] is not None and results[1]["skipped"] == "order state already recorded"
         with database.read_session() as session:
@@ -311,7 +283,7 @@ class TestWebhooks:
         with database.session() as session:
             service.request_fetch_orders(session, "shopify", since=utcnow() - dt.timedelta(hours=1))
         worker.process_available()
-        poll = _jobs(database, "shopify.fetch_orders")[0]
+        poll = read_jobs(database, "shopify.fetch_orders")[0]
         assert poll.result is not None and poll.result["fetched"] == 1 and poll.result["new"] == 0
         assert len(_order_events(database)) == 1
 
@@ -325,7 +297,7 @@ class TestWebhooks:
             [fresh] = receiver.wait_for(1)
         assert _post(client, fresh).json()["new"] == 1
         worker.process_available()
-        refreshed = _listing(database, listing.product_id)
+        refreshed = read_listing(database, listing.product_id)
         assert str(refreshed.remote_price) in ("9999.00", "9999")
         assert refreshed.remote_updated_at is not None
 
@@ -340,8 +312,8 @@ class TestWebhooks:
         sandbox.control.clear_requests()
         assert client.post(WEBHOOK_PATH, content=raw, headers=headers).json()["new"] == 1
         worker.process_available()
-        assert _jobs(database, "shopify.webhook")[-1].result == {
-            "event_id": _jobs(database, "shopify.webhook")[-1].payload["event_id"],
+        assert read_jobs(database, "shopify.webhook")[-1].result == {
+            "event_id": read_jobs(database, "shopify.webhook")[-1].payload["event_id"],
             "topic": "products/update",
             "skipped": "stale product update",
         }

@@ -20,6 +20,7 @@ from riff.core.db import Database
 from riff.jobs.models import Job
 from riff_sandbox.runner import RunningSandbox
 
+from ..helpers import read_jobs
 from .conftest import ImageServer, creates, exports, sandbox_item, sandbox_settings
 from .factories import create_product
 
@@ -55,16 +56,8 @@ def _listings(database: Database) -> list[Listing]:
         return found
 
 
-def _jobs(database: Database, kind: str) -> list[Job]:
-    with database.read_session() as session:
-        jobs = list(session.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
-        for job in jobs:
-            session.expunge(job)
-        return jobs
-
-
 def _statuses(database: Database, kind: str = PUBLISH) -> list[str]:
-    return [job.status for job in _jobs(database, kind)]
+    return [job.status for job in read_jobs(database, kind)]
 
 
 class TestPublish:
@@ -79,7 +72,7 @@ class TestPublish:
         [listing] = _listings(database)
         assert listing.state == State.LIVE and listing.remote_id is not None
         assert listing.remote_url == f"{sandbox.base_url}/product/{listing.remote_id}"
-        assert _statuses(database) == ["completed"] and _jobs(database, RESOLVE) == []
+        assert _statuses(database) == ["completed"] and read_jobs(database, RESOLVE) == []
         assert exports(sandbox) == 0
         assert sandbox_item(sandbox, listing.remote_id)["external_id"] == "RIFF-30000000"
 
@@ -87,7 +80,7 @@ class TestPublish:
         _publish(owner_client, [product_id])
         worker.process_available()
         assert creates(sandbox) == 1
-        assert _jobs(database, PUBLISH)[-1].result["skipped"] == "the product is already listed on V&R"  # type: ignore[index]
+        assert read_jobs(database, PUBLISH)[-1].result["skipped"] == "the product is already listed on V&R"  # type: ignore[index]
 
     def test_single_job_resolves_when_the_queue_is_empty(
         self,
@@ -100,7 +93,7 @@ class TestPublish:
         [product_id] = _products(database, 1)
         _publish(owner_client, [product_id])
         assert worker.process_available(max_jobs=1) == 1
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         assert job.status == "completed_pending_id"
         criteria = job.payload["match_criteria"]
         assert (
@@ -109,13 +102,13 @@ class TestPublish:
             and criteria["sku"] == "RIFF-30000000"
         )
         assert criteria["last_known_vr_id"] == 0 and criteria["created_at"]
-        [resolve] = _jobs(database, RESOLVE)
+        [resolve] = read_jobs(database, RESOLVE)
         assert resolve.payload == {"trigger": "queue_empty"}
         assert worker.process_available() == 1
         [listing] = _listings(database)
         assert listing.state == State.LIVE and listing.remote_id == "120021"  # after the 20 seeded items
         assert _statuses(database) == ["completed"] and exports(sandbox) == 1
-        assert _jobs(database, PUBLISH)[0].result["remote_id"] == "120021"  # type: ignore[index]
+        assert read_jobs(database, PUBLISH)[0].result["remote_id"] == "120021"  # type: ignore[index]
 
     def test_five_queued_jobs_share_one_download(
         self,
@@ -129,7 +122,7 @@ class TestPublish:
         _publish(owner_client, product_ids)
         worker.process_available()
         assert _statuses(database) == ["completed"] * 5
-        assert exports(sandbox) == 1 and len(_jobs(database, RESOLVE)) == 1
+        assert exports(sandbox) == 1 and len(read_jobs(database, RESOLVE)) == 1
         listings = _listings(database)
         for listing in listings:
             item = sandbox_item(sandbox, listing.remote_id or "")
@@ -144,7 +137,7 @@ class TestPublish:
         _publish(owner_client, _products(database, 5))
         worker.process_available()
         assert _statuses(database) == ["completed"] * 5
-        triggers = [job.payload["trigger"] for job in _jobs(database, RESOLVE)]
+        triggers = [job.payload["trigger"] for job in read_jobs(database, RESOLVE)]
         assert triggers == ["max_batch", "max_batch", "queue_empty"] and exports(sandbox) == 3
         order = [(r["method"], r["path"]) for r in sandbox.control.requests()
                  if r["path"] in ("/instruments/add_edit_item", "/instruments/export_inventory/export_inventory")]  # fmt: skip
@@ -189,7 +182,7 @@ class TestPublish:
         [product_id] = _products(database, 1)
         _publish(owner_client, [product_id])
         worker.process_available()
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         assert job.status == "queued" and job.run_after > utcnow() + dt.timedelta(minutes=10)
         assert "maintenance" in (job.last_error_message or "")
         assert _listings(database)[0].state == State.PENDING
@@ -282,7 +275,7 @@ class TestResolution:
             asyncio.run(resolution.resolve_pending(database, settings, trigger="manual")) for _ in range(3)
         ]
         assert [(r.resolved, r.failed, r.unmatched) for r in reports] == [(0, 0, 1), (0, 0, 1), (0, 1, 0)]
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         assert job.status == "failed" and job.payload["resolution_attempts"] == 3
         assert "not resolved after 3 attempt(s)" in (job.last_error_message or "")
         assert "brand 'Fender', model 'Stratocaster'" in (job.last_error_message or "")
@@ -298,9 +291,9 @@ class TestResolution:
         sandbox_settings(sandbox, index_delay_seconds=3600)
         self._pending(owner_client, database, worker, 1)
         worker.process_available()  # the batch finds nothing yet and queues the next cycle
-        retry = _jobs(database, RESOLVE)[-1]
+        retry = read_jobs(database, RESOLVE)[-1]
         assert retry.status == "queued" and retry.payload == {"trigger": "retry_unmatched"}
-        assert _jobs(database, PUBLISH)[0].payload["resolution_attempts"] == 1
+        assert read_jobs(database, PUBLISH)[0].payload["resolution_attempts"] == 1
         sandbox_settings(sandbox, index_delay_seconds=0)  # V&R indexed it
         frozen_clock.advance(seconds=61)
         worker.process_available()
@@ -319,9 +312,9 @@ class TestResolution:
         )
         _publish(owner_client, _products(database, 1))
         worker.process_available()
-        [resolve] = _jobs(database, RESOLVE)
+        [resolve] = read_jobs(database, RESOLVE)
         assert resolve.status == "queued" and resolve.run_after > utcnow()
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         assert job.status == "completed_pending_id" and "resolution_attempts" not in job.payload
         with database.session() as session:
             new_id = create_product(session, sku="RIFF-39999999", model="Telecaster").id
@@ -355,7 +348,7 @@ class TestResolution:
         from riff.jobs import update_job_payload
 
         _publish(owner_client, _products(database, 1))
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         with database.session() as session:  # as if an earlier attempt had written ahead, then died
             session.execute(sa.update(Job).where(Job.id == job.id).values(status="in_progress"))
             update_job_payload(session, job.id, {
@@ -366,7 +359,7 @@ class TestResolution:
             session.execute(sa.update(Job).where(Job.id == job.id).values(status="queued"))
         worker.process_available()
         assert creates(sandbox) == 0  # resumed straight into pending: no second submission
-        [job] = _jobs(database, PUBLISH)
+        [job] = read_jobs(database, PUBLISH)
         assert job.status == "completed_pending_id" and job.payload["resolution_attempts"] == 1
 
 

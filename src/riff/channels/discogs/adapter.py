@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
     EndReason,
@@ -30,13 +31,13 @@ from riff.core.logging import get_logger
 log = get_logger(__name__)
 
 
-class DiscogsChannel:
-    slug: ClassVar[str] = consts.SLUG
-    display_name: ClassVar[str] = consts.DISPLAY_NAME
-    default_base_url: ClassVar[str] = consts.DEFAULT_BASE_URL
-    config_model: ClassVar[type[DiscogsConfig]] = DiscogsConfig
-    secrets_model: ClassVar[type[DiscogsSecrets]] = DiscogsSecrets
-    capabilities: ClassVar[Capabilities] = Capabilities(
+class DiscogsChannel(ChannelAdapterBase[DiscogsConfig, DiscogsClient]):
+    slug = consts.SLUG
+    display_name = consts.DISPLAY_NAME
+    default_base_url = consts.DEFAULT_BASE_URL
+    config_model = DiscogsConfig
+    secrets_model = DiscogsSecrets
+    capabilities = Capabilities(
         webhooks=False,
         quantity_above_one=False,
         max_images=0,  # images belong to the release in Discogs' database
@@ -57,16 +58,12 @@ class DiscogsChannel:
         pacer: WindowPacer | None = None,
         client: DiscogsClient | None = None,
     ) -> None:
-        self.config = (
-            config if isinstance(config, DiscogsConfig) else DiscogsConfig.model_validate(dict(config))
-        )
-        self.secrets = (
-            secrets if isinstance(secrets, DiscogsSecrets) else DiscogsSecrets.model_validate(dict(secrets))
-        )
+        self.config = self._coerce(DiscogsConfig, config)
+        self.secrets = self._coerce(DiscogsSecrets, secrets)
         self.client = client or DiscogsClient(
             self.secrets.token.get_secret_value(),
             user_agent=self.config.user_agent,
-            base_url=base_url or consts.DEFAULT_BASE_URL,
+            base_url=self._base_url_or_default(base_url),
             transport=transport,
             rate_limiter=rate_limiter,
             counters=counters,
@@ -84,15 +81,6 @@ class DiscogsChannel:
         the currency and the price."""
         checked = DiscogsConfig.model_validate(dict(config))
         mapping.update_changes(product, {"price"}, checked)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def __aenter__(self) -> DiscogsChannel:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- listings -------------------------------------------------------------------------------------
 

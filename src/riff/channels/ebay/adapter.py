@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
     EndReason,
@@ -55,13 +56,13 @@ class InventoryResult:
         return self.error is None
 
 
-class EbayChannel:
-    slug: ClassVar[str] = consts.SLUG
-    display_name: ClassVar[str] = consts.DISPLAY_NAME
-    default_base_url: ClassVar[str] = consts.DEFAULT_BASE_URL
-    config_model: ClassVar[type[EbayConfig]] = EbayConfig
-    secrets_model: ClassVar[type[EbaySecrets]] = EbaySecrets
-    capabilities: ClassVar[Capabilities] = Capabilities(
+class EbayChannel(ChannelAdapterBase[EbayConfig, EbayClient]):
+    slug = consts.SLUG
+    display_name = consts.DISPLAY_NAME
+    default_base_url = consts.DEFAULT_BASE_URL
+    config_model = EbayConfig
+    secrets_model = EbaySecrets
+    capabilities = Capabilities(
         webhooks=True,
         quantity_above_one=True,
         max_images=consts.MAX_PICTURES,
@@ -81,11 +82,9 @@ class EbayChannel:
         counters: RequestCounters | None = None,
         client: EbayClient | None = None,
     ) -> None:
-        self.config = config if isinstance(config, EbayConfig) else EbayConfig.model_validate(dict(config))
-        self.secrets = (
-            secrets if isinstance(secrets, EbaySecrets) else EbaySecrets.model_validate(dict(secrets))
-        )
-        base = base_url or consts.DEFAULT_BASE_URL
+        self.config = self._coerce(EbayConfig, config)
+        self.secrets = self._coerce(EbaySecrets, secrets)
+        base = self._base_url_or_default(base_url)
         self.base_url = base
         self.client = client or EbayClient(
             EbayOAuth(
@@ -117,15 +116,6 @@ class EbayChannel:
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:
         """Refuse, without any call, what eBay cannot take (unmapped condition/category, no picture...)."""
         mapping.check_publishable(product, EbayConfig.model_validate(dict(config)))
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def __aenter__(self) -> EbayChannel:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- account bookkeeping ---------------------------------------------------------------------------
 

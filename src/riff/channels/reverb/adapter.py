@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
     EndReason,
@@ -33,13 +34,13 @@ log = get_logger(__name__)
 _SKU_MATCH_PREFERENCE = (RemoteState.LIVE, RemoteState.PENDING, RemoteState.DRAFT, RemoteState.SUSPENDED)
 
 
-class ReverbChannel:
-    slug: ClassVar[str] = consts.SLUG
-    display_name: ClassVar[str] = consts.DISPLAY_NAME
-    default_base_url: ClassVar[str] = consts.DEFAULT_BASE_URL
-    config_model: ClassVar[type[ReverbConfig]] = ReverbConfig
-    secrets_model: ClassVar[type[ReverbSecrets]] = ReverbSecrets
-    capabilities: ClassVar[Capabilities] = Capabilities(
+class ReverbChannel(ChannelAdapterBase[ReverbConfig, ReverbClient]):
+    slug = consts.SLUG
+    display_name = consts.DISPLAY_NAME
+    default_base_url = consts.DEFAULT_BASE_URL
+    config_model = ReverbConfig
+    secrets_model = ReverbSecrets
+    capabilities = Capabilities(
         webhooks=True,
         quantity_above_one=True,
         max_images=consts.MAX_PHOTOS,
@@ -59,15 +60,11 @@ class ReverbChannel:
         counters: RequestCounters | None = None,
         client: ReverbClient | None = None,
     ) -> None:
-        self.config = (
-            config if isinstance(config, ReverbConfig) else ReverbConfig.model_validate(dict(config))
-        )
-        self.secrets = (
-            secrets if isinstance(secrets, ReverbSecrets) else ReverbSecrets.model_validate(dict(secrets))
-        )
+        self.config = self._coerce(ReverbConfig, config)
+        self.secrets = self._coerce(ReverbSecrets, secrets)
         self.client = client or ReverbClient(
             self.secrets.token.get_secret_value(),
-            base_url=base_url or consts.DEFAULT_BASE_URL,
+            base_url=self._base_url_or_default(base_url),
             transport=transport,
             rate_limiter=rate_limiter,
             counters=counters,
@@ -78,15 +75,6 @@ class ReverbChannel:
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:
         """Refuse, without any request, what Reverb cannot take (unmapped condition/category, currency...)."""
         mapping.create_payload(product, ReverbConfig.model_validate(dict(config)))
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def __aenter__(self) -> ReverbChannel:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- listings -----------------------------------------------------------------------------------
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
     EndReason,
@@ -58,13 +59,13 @@ def _only_stale(errors: list[dict[str, Any]]) -> bool:
     return bool(errors) and all(e.get("code") in _STALE_CODES for e in errors)
 
 
-class ShopifyChannel:
-    slug: ClassVar[str] = consts.SLUG
-    display_name: ClassVar[str] = consts.DISPLAY_NAME
-    default_base_url: ClassVar[str] = consts.DEFAULT_BASE_URL
-    config_model: ClassVar[type[ShopifyConfig]] = ShopifyConfig
-    secrets_model: ClassVar[type[ShopifySecrets]] = ShopifySecrets
-    capabilities: ClassVar[Capabilities] = Capabilities(
+class ShopifyChannel(ChannelAdapterBase[ShopifyConfig, ShopifyClient]):
+    slug = consts.SLUG
+    display_name = consts.DISPLAY_NAME
+    default_base_url = consts.DEFAULT_BASE_URL
+    config_model = ShopifyConfig
+    secrets_model = ShopifySecrets
+    capabilities = Capabilities(
         webhooks=True,
         quantity_above_one=True,
         max_images=consts.MAX_IMAGES,
@@ -85,12 +86,8 @@ class ShopifyChannel:
         client: ShopifyClient | None = None,
         max_inline_wait_seconds: float = 5.0,
     ) -> None:
-        self.config = (
-            config if isinstance(config, ShopifyConfig) else ShopifyConfig.model_validate(dict(config))
-        )
-        self.secrets = (
-            secrets if isinstance(secrets, ShopifySecrets) else ShopifySecrets.model_validate(dict(secrets))
-        )
+        self.config = self._coerce(ShopifyConfig, config)
+        self.secrets = self._coerce(ShopifySecrets, secrets)
         self._location_id = self.config.location_id
         self._location_discovered = False
         self.client = client or ShopifyClient(
@@ -104,7 +101,7 @@ class ShopifyChannel:
         )
 
     def _base_url(self, base_url: str | None) -> str:
-        url = base_url or consts.DEFAULT_BASE_URL
+        url = self._base_url_or_default(base_url)
         if "{shop_domain}" in url:
             if not self.config.shop_domain:
                 raise Rejected(
@@ -119,15 +116,6 @@ class ShopifyChannel:
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:
         """Refuse, without any request, what Shopify cannot take (unmapped condition/category, currency...)."""
         mapping.create_input(product, ShopifyConfig.model_validate(dict(config)), PLACEHOLDER_LOCATION)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def __aenter__(self) -> ShopifyChannel:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     def pending_account_updates(self) -> tuple[dict[str, Any], dict[str, str]] | None:
         """The location found on the first call is saved in the account config (one query less per job)."""

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
     EndReason,
@@ -72,13 +73,13 @@ class _FallBack(Exception):
         self.error = error
 
 
-class VintageAndRareChannel:
-    slug: ClassVar[str] = consts.SLUG
-    display_name: ClassVar[str] = consts.DISPLAY_NAME
-    default_base_url: ClassVar[str] = consts.DEFAULT_BASE_URL
-    config_model: ClassVar[type[VintageAndRareConfig]] = VintageAndRareConfig
-    secrets_model: ClassVar[type[VintageAndRareSecrets]] = VintageAndRareSecrets
-    capabilities: ClassVar[Capabilities] = Capabilities(
+class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndRareClient]):
+    slug = consts.SLUG
+    display_name = consts.DISPLAY_NAME
+    default_base_url = consts.DEFAULT_BASE_URL
+    config_model = VintageAndRareConfig
+    secrets_model = VintageAndRareSecrets
+    capabilities = Capabilities(
         webhooks=False,
         quantity_above_one=False,
         max_images=consts.MAX_IMAGES,
@@ -101,18 +102,14 @@ class VintageAndRareChannel:
         settings: VintageAndRareSettings | None = None,
         jar: CookieJar | None = None,
     ) -> None:
-        self.config = (
-            config
-            if isinstance(config, VintageAndRareConfig)
-            else VintageAndRareConfig.model_validate(dict(config))
-        )
+        self.config = self._coerce(VintageAndRareConfig, config)
         self.settings = settings or get_vr_settings()
         username, password = mapping.resolved_secrets(
             secrets,
             self.settings.username,
             self.settings.password.get_secret_value() if self.settings.password else None,
         )
-        self.base_url = (base_url or consts.DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = (self._base_url_or_default(base_url)).rstrip("/")
         self.jar = jar or CookieJar.load(
             path=self.settings.cookie_store_path(),
             base64_text=self.settings.cookies_base64.get_secret_value()
@@ -138,15 +135,6 @@ class VintageAndRareChannel:
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:
         """Refuse, without any request, what V&R cannot take (currency, price, brand, model, category)."""
         mapping.check_listable(product, VintageAndRareConfig.model_validate(dict(config)))
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def __aenter__(self) -> VintageAndRareChannel:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     def listing_url(self, remote_id: str) -> str:
         return mapping.listing_url(self.base_url, remote_id)

@@ -9,11 +9,12 @@ Collectors are read-only cousins of channel clients: they use the shared HTTP la
 from __future__ import annotations
 
 import abc
+import base64
 import dataclasses
 import datetime as dt
 import threading
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -154,6 +155,11 @@ class TokenCache:
 token_cache = TokenCache()
 
 
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """The ``Authorization`` value a client-credentials token request authenticates with."""
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+
+
 class NotConfigured(ChannelError):
     """The platform has no credentials configured: nothing to collect until someone adds them."""
 
@@ -193,6 +199,22 @@ class Collector(abc.ABC):
 
     async def auth_headers(self, *, force: bool) -> dict[str, str]:
         return {}
+
+    async def cached_token(
+        self, key: tuple[str, str], *, force: bool, issue: Callable[[], Awaitable[tuple[str, float]]]
+    ) -> str:
+        """The shared cached token for ``key``, or a new one from ``issue()`` (token, expires_in seconds).
+
+        ``force`` is for a token the platform just rejected: it is dropped so nobody reuses it.
+        """
+        if force:
+            token_cache.drop(key)
+        cached = token_cache.get(key)
+        if cached:
+            return cached
+        token, expires_in = await issue()
+        token_cache.put(key, token, expires_in)
+        return token
 
     def observe(self, response: httpx.Response) -> None:  # noqa: B027 - optional hook
         """Look at a successful response's rate-limit headers."""

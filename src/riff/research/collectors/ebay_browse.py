@@ -10,7 +10,6 @@ conditionIds:{1000|3000},buyingOptions:{FIXED_PRICE}``), ``limit`` 1-200, ``offs
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,10 +23,10 @@ from riff.research.collectors.base import (
     Collector,
     MultiBucketLimiter,
     NotConfigured,
+    basic_authorization,
     client_channel,
     parse_decimal,
     parse_timestamp,
-    token_cache,
 )
 from riff.research.config import ResearchSettings, SearchSpec
 from riff.research.consts import EBAY_MAX_OFFSET, EBAY_MAX_PAGE, Platform
@@ -137,28 +136,26 @@ class EbayBrowseCollector(Collector):
         await self.oauth.aclose()
 
     async def token(self, *, force: bool = False) -> str:
-        if force:
-            token_cache.drop(self._key)
-        cached = token_cache.get(self._key)
-        if cached:
-            return cached
+        return await self.cached_token(self._key, force=force, issue=self._issue_token)
+
+    async def _issue_token(self) -> tuple[str, float]:
         assert self.research.ebay_client_id and self.research.ebay_client_secret is not None
-        basic = base64.b64encode(
-            f"{self.research.ebay_client_id}:{self.research.ebay_client_secret.get_secret_value()}".encode()
-        ).decode()
+        basic = basic_authorization(
+            self.research.ebay_client_id, self.research.ebay_client_secret.get_secret_value()
+        )
         response = await self.oauth.request(
             "POST",
             TOKEN_PATH,
             data={"grant_type": "client_credentials", "scope": self.research.ebay_scope},
-            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"},
         )
         body = response.json()
         token = body.get("access_token")
         if not token:
             raise AuthExpired("eBay token response has no access_token", channel=self.oauth.channel)
-        token_cache.put(self._key, str(token), float(body.get("expires_in") or 7200))
+        expires_in = float(body.get("expires_in") or 7200)
         log.info("research.token.issued", platform=self.platform, expires_in=body.get("expires_in"))
-        return str(token)
+        return str(token), expires_in
 
     async def auth_headers(self, *, force: bool) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token(force=force)}"}

@@ -16,7 +16,6 @@ endpoints itself.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,9 +31,9 @@ from riff.research.collectors.base import (
     Collector,
     MultiBucketLimiter,
     NotConfigured,
+    basic_authorization,
     client_channel,
     parse_timestamp,
-    token_cache,
 )
 from riff.research.config import ResearchSettings, SearchSpec
 from riff.research.consts import REDDIT_MAX_PAGE, Platform
@@ -221,29 +220,24 @@ class RedditCollector(Collector):
         await self.oauth.aclose()
 
     async def token(self, *, force: bool = False) -> str:
-        if force:
-            token_cache.drop(self._key)
-        cached = token_cache.get(self._key)
-        if cached:
-            return cached
+        return await self.cached_token(self._key, force=force, issue=self._issue_token)
+
+    async def _issue_token(self) -> tuple[str, float]:
         research = self.research
         assert research.reddit_client_id and research.reddit_client_secret is not None
-        basic = base64.b64encode(
-            f"{research.reddit_client_id}:{research.reddit_client_secret.get_secret_value()}".encode()
-        ).decode()
+        basic = basic_authorization(
+            research.reddit_client_id, research.reddit_client_secret.get_secret_value()
+        )
         form = {"grant_type": "client_credentials"}
         if research.reddit_username and research.reddit_password is not None:
             form = {"grant_type": "password", "username": research.reddit_username,
                     "password": research.reddit_password.get_secret_value()}  # fmt: skip
-        response = await self.oauth.request(
-            "POST", TOKEN_PATH, data=form, headers={"Authorization": f"Basic {basic}"}
-        )
+        response = await self.oauth.request("POST", TOKEN_PATH, data=form, headers={"Authorization": basic})
         body = response.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
             raise AuthExpired("Reddit token response has no access_token", channel=self.oauth.channel)
-        token_cache.put(self._key, str(token), float(body.get("expires_in") or 3600))
-        return str(token)
+        return str(token), float(body.get("expires_in") or 3600)
 
     async def auth_headers(self, *, force: bool) -> dict[str, str]:
         return {"Authorization": f"bearer {await self.token(force=force)}"}
