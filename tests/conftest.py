@@ -69,7 +69,9 @@ def empty_all_tables(database: Database) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with database.engine.begin() as conn:
         if database.dialect == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
         else:
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')
@@ -96,7 +98,9 @@ def database(backend: str, migrated_urls: dict[str, str]) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database: Database) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database.url, secret_key="test-secret-key-not-for-prod")
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database.url, secret_key="test-secret-key-not-for-prod"
+    )
 
 
 @pytest.fixture
@@ -131,7 +135,10 @@ def make_client(app, database: Database):  # type: ignore[no-untyped-def]
     def _make(role: str = "owner", username: str | None = None) -> TestClient:
         with database.session() as session:
             user = create_user(
-                session, username=username or f"{role}-{uuid.uuid4().hex[:6]}", password="correct horse", role=Role(role)
+                session,
+                username=username or f"{role}-{uuid.uuid4().hex[:6]}",
+                password="correct horse",
+                role=Role(role),
             )
             _, token = create_api_token(session, user, name="tests")
         test_client = TestClient(app, headers={"Authorization": f"Bearer {token}"})

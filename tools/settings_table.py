@@ -40,7 +40,9 @@ def main() -> None:
     for module_name, area in MODULES.items():
         module = importlib.import_module(module_name)
         for obj in vars(module).values():
-            if not (isinstance(obj, type) and issubclass(obj, BaseSettings) and obj.__module__ == module_name):
+            if not (
+                isinstance(obj, type) and issubclass(obj, BaseSettings) and obj.__module__ == module_name
+            ):
                 continue
             prefix = obj.model_config.get("env_prefix", "")
             for name, field in obj.model_fields.items():

@@ -97,7 +97,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             checks["database"] = f"unreachable: {type(exc).__name__}"
             checks["migrations"] = "unknown"
         healthy = checks["database"] == "ok" and checks["migrations"] == "current"
-        return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+        return JSONResponse(
+            {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+        )
 
     @app.get("/version", tags=["system"])
     def version() -> dict[str, str]:

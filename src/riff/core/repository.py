@@ -36,9 +36,7 @@ class RepositoryBase(Generic[ModelT]):
         count_stmt = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
         return int(self.session.execute(count_stmt).scalar_one())
 
-    def paginate(
-        self, statement: sa.Select[Any], *, limit: int, offset: int
-    ) -> tuple[Sequence[ModelT], int]:
+    def paginate(self, statement: sa.Select[Any], *, limit: int, offset: int) -> tuple[Sequence[ModelT], int]:
         total = self.count(statement)
         items = self.get_all(statement.limit(limit).offset(offset))
         return items, total
