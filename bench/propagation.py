@@ -174,13 +174,18 @@ def _sale(
     sandboxes[channel].control.purchase(remote_id, wait_for_webhooks=False)
 
     def done(session: Any) -> bool:
-        return bool(
-            session.scalar(
-                sa.select(sa.func.count())
-                .select_from(SalePropagation)
-                .where(SalePropagation.product_id == product_id, SalePropagation.completed_at.is_not(None))
-            )
+        propagated = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SalePropagation)
+            .where(SalePropagation.product_id == product_id, SalePropagation.completed_at.is_not(None))
         )
+        # The end jobs' own bookkeeping (status, finished_at) is written just after the handler returns.
+        unfinished = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Job)
+            .where(Job.product_id == product_id, Job.kind.like("%.end"), Job.finished_at.is_(None))
+        )
+        return bool(propagated) and not unfinished
 
     if not _wait(database, done, timeout):
         return None

@@ -36,7 +36,8 @@ from riff.orders.models import Order
 
 from .conftest import PASSWORD, USERNAME, Stack, _browser_available, _free_port, screenshot, wait_until
 
-pytestmark = pytest.mark.browser
+# The steps build on each other (one browser, one shop day): keep them on one xdist worker, in order.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 REVERB_CONFIG = {
     "shipping_profile_id": "15655",

@@ -16,7 +16,8 @@ from riff.channels.models import Listing
 
 from .conftest import PASSWORD, USERNAME, Stack, screenshot, wait_until
 
-pytestmark = pytest.mark.browser
+# The steps build on each other (one browser, one shop day): keep them on one xdist worker, in order.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 SKU = "RIFF-BROWSER-0001"
 FIRST_PRICE = "1450.00"
@@ -36,7 +37,8 @@ def _all_css(driver: Any, selector: str) -> list[Any]:
 
 
 def _fill(driver: Any, selector: str, value: str) -> None:
-    element = _by_css(driver, selector)
+    # After a refresh or an htmx swap the field may not be in the DOM yet.
+    element = wait_until(lambda: _by_css(driver, selector), message=selector)
     element.clear()
     element.send_keys(value)
 

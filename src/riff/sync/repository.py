@@ -274,9 +274,16 @@ class SyncRepository:
                 Product.is_stocked_item,
             )
             .join(Product, Product.id == Listing.product_id)
-            .where(Listing.channel == channel, Listing.remote_id.in_(list(remote_ids)))
+            .where(Listing.channel == channel, self._remote_id_in(remote_ids))
         )
         return {row[1]: StagedRow(*row) for row in self.session.connection().execute(statement)}
+
+    def _remote_id_in(self, remote_ids: Sequence[str]) -> sa.ColumnElement[bool]:
+        """``remote_id IN (...)``; on PostgreSQL ``= ANY(:array)``: one parameter, not a thousand."""
+        if is_postgres(self.session):
+            ids = sa.bindparam("remote_ids", list(remote_ids), type_=postgresql.ARRAY(sa.String))
+            return Listing.remote_id == sa.any_(ids)
+        return Listing.remote_id.in_(list(remote_ids))
 
     def local_rows(self, channel: str, remote_ids: Sequence[str]) -> dict[str, LocalRow]:
         """The local listings (with their products) among ``remote_ids``, as plain rows."""
