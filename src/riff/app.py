@@ -14,12 +14,15 @@ import riff
 from riff.core import migrate
 from riff.core.db import Database
 from riff.core.errors import RiffError, TooManyRequests
+from riff.core.generations import GenerationCache
 from riff.core.security import load_secret_key, session_signing_key
 from riff.core.settings import Settings, get_settings
 from riff.web.api_docs import install_api_docs
 from riff.web.install import install_web
 
 SESSION_COOKIE = "riff_session"
+AUTH_CACHE_ENTRIES = 1024  # callers (tokens and session users) per process
+CATALOG_CACHE_ENTRIES = 256  # product-list pages per process (each at most a few hundred KB)
 
 
 def _validation_field(loc: tuple[Any, ...]) -> str:
@@ -76,6 +79,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.master_key = master_key
+    # Reads served again while their area's change generation stands (riff.core.generations).
+    app.state.auth_cache = GenerationCache(max_entries=AUTH_CACHE_ENTRIES)
+    app.state.catalog_cache = GenerationCache(max_entries=CATALOG_CACHE_ENTRIES)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_signing_key(master_key),

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from riff.catalog.models import Category, Condition, Product, ProductImage, ProductStatus
 from riff.channels import service
-from riff.channels.models import ChannelAccount
+from riff.channels.contract import ImageRef, ProductSnapshot
+from riff.channels.models import ChannelAccount, ChannelCategoryMapping
 from riff.channels.schemas import AccountCreate
 from riff.core.security import SecretBox
 
@@ -66,6 +67,36 @@ def create_category(
     session.add(category)
     session.flush()
     return category
+
+
+def create_product_mapped_to(session: Session, *, channel: str, remote_id: str) -> Product:
+    """A product whose category is mapped to ``remote_id`` on ``channel`` (a category the platform refuses,
+    in the tests that need one)."""
+    category = create_category(session, slug="oddities")
+    session.add(
+        ChannelCategoryMapping(
+            category_id=category.id, channel=channel, remote_ids=[remote_id], remote_names=["Nowhere"]
+        )
+    )
+    return create_product(session, category=category)
+
+
+def product_snapshot(sku: str = "RIFF-T-0001", **overrides: Any) -> ProductSnapshot:
+    """The product as an adapter is handed it (no database): a 1965 Stratocaster with two pictures."""
+    values: dict[str, Any] = {
+        "sku": sku,
+        "title": "Fender Stratocaster 1965 Sunburst",
+        "brand": "Fender",
+        "model": "Stratocaster",
+        "year": 1965,
+        "finish": "Sunburst",
+        "condition": "excellent",
+        "description": "Refretted in 1990; original pickups.",
+        "price": Decimal("12500.00"),
+        "currency": "GBP",
+        "images": [ImageRef(url=f"https://img.example.com/{sku}/{i}.jpg", position=i) for i in range(2)],
+    }
+    return ProductSnapshot(**(values | overrides))
 
 
 def create_reverb_account(

@@ -13,6 +13,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -225,6 +226,46 @@ def revoke_api_token(session: Session, token_id: int, *, actor: User | None = No
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a valid bearer token stands for, as read at one moment (safe to share between threads)."""
+
+    token_id: int
+    user_id: int
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+    def expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def needs_touch(self, now: dt.datetime) -> bool:
+        return (
+            self.last_used_at is None
+            or (now - self.last_used_at).total_seconds() > TOKEN_TOUCH_INTERVAL_SECONDS
+        )
+
+
+def token_grant(session: Session, plaintext: str, now: dt.datetime) -> tuple[TokenGrant, User] | None:
+    """The grant and user behind a valid bearer token, or None for unknown, revoked or expired."""
+    found = ApiTokenRepository(session).get_with_user_by_hash(hash_api_token(plaintext))
+    if found is None:
+        return None
+    token, user = found
+    grant = TokenGrant(
+        token_id=token.id, user_id=user.id, expires_at=token.expires_at, last_used_at=token.last_used_at
+    )
+    if token.revoked_at is not None or grant.expired(now):
+        return None
+    return grant, user
+
+
+def touch_api_token(database: Database, grant: TokenGrant, now: dt.datetime) -> None:
+    """Stamp last-used, in its own short write, at most once per TOKEN_TOUCH_INTERVAL_SECONDS."""
+    if grant.needs_touch(now):
+        with database.session() as session:
+            ApiTokenRepository(session).touch(grant.token_id, now)
+
+
 def user_for_api_token(database: Database, plaintext: str) -> User | None:
     """The active-or-not user behind a valid bearer token, or None for unknown, revoked or expired.
 
@@ -233,21 +274,12 @@ def user_for_api_token(database: Database, plaintext: str) -> User | None:
     """
     now = utcnow()
     with database.read_session() as session:
-        found = ApiTokenRepository(session).get_with_user_by_hash(hash_api_token(plaintext))
+        found = token_grant(session, plaintext, now)
         if found is None:
             return None
-        token, user = found
-        if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
-            return None
-        stale = (
-            token.last_used_at is None
-            or (now - token.last_used_at).total_seconds() > TOKEN_TOUCH_INTERVAL_SECONDS
-        )
-        token_id = token.id
+        grant, user = found
         session.expunge(user)
-    if stale:
-        with database.session() as session:
-            ApiTokenRepository(session).touch(token_id, now)
+    touch_api_token(database, grant, now)
     return user
 
 

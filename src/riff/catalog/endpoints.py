@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from riff.auth.deps import CurrentUser, Writer
+from riff.auth.deps import CurrentUser, Writer, request_generations
 from riff.catalog import importer, queries, service
 from riff.catalog.csv_io import MAX_IMPORT_BYTES
 from riff.catalog.models import MovementReason, Product
@@ -27,8 +28,11 @@ from riff.catalog.schemas import (
     StockAdjustIn,
     StockMovementOut,
 )
-from riff.core.deps import DbSession, ReadSession, get_database
+from riff.core import generations
+from riff.core.db import Database
+from riff.core.deps import DbSession, ReadSession, get_database, query_model, query_model_openapi
 from riff.core.errors import ValidationFailed
+from riff.core.generations import GenerationCache
 
 router = APIRouter(tags=["catalog"])
 
@@ -44,14 +48,8 @@ MANUAL_REASONS = (
 )
 
 
-# Pydantic query models are parsed with the request, not run as a dependency in the thread pool.
-ListParams = Annotated[ListQuery, Query()]
-FilterParams = Annotated[FilterQuery, Query()]
-
-
-def _json(model: Any, status_code: int = 200) -> Response:
-    # pydantic-core writes the JSON directly: the list endpoint is the hot path.
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+ListParams = Annotated[ListQuery, Depends(query_model(ListQuery))]
+FilterParams = Annotated[FilterQuery, Depends(query_model(FilterQuery))]
 
 
 def _out(session: Session, product: Product) -> ProductOut:
@@ -61,10 +59,37 @@ def _out(session: Session, product: Product) -> ProductOut:
 # -- products -----------------------------------------------------------------------------------------
 
 
-@router.get("/api/products", response_model=ProductPage, responses=READ_ERRORS)
-def list_products(session: ReadSession, _user: CurrentUser, params: ListParams) -> Response:
-    filters = queries.parse_filters(session, **params.model_dump())
-    return _json(queries.list_products(session, filters))
+@router.get(
+    "/api/products",
+    response_model=ProductPage,
+    responses=READ_ERRORS,
+    openapi_extra=query_model_openapi(ListQuery),
+)
+async def list_products(request: Request, _user: CurrentUser, params: ListParams) -> Response:
+    """Pages are kept per process and served again while the catalog's change generation stands
+    (``riff.core.generations``): any committed change to products, categories, listings or price
+    rules, by any process, makes the next request read the database again."""
+    cache: GenerationCache[tuple[Any, ...], bytes] = request.app.state.catalog_cache
+    key = tuple(params.model_dump().items())
+    seen = request_generations(request)
+    body = cache.get(key, seen.catalog if seen else None)
+    if body is None:
+        body = await run_in_threadpool(_list_page, get_database(request), cache, key, params)
+    return Response(body, media_type="application/json")
+
+
+def _list_page(
+    database: Database,
+    cache: GenerationCache[tuple[Any, ...], bytes],
+    key: tuple[Any, ...],
+    params: ListQuery,
+) -> bytes:
+    with database.read_session() as session:
+        generation = generations.read(session).catalog  # before the data: see riff.core.generations
+        filters = queries.parse_filters(session, **params.model_dump())
+        body = queries.list_products(session, filters).model_dump_json().encode()
+    cache.put(key, generation, body)
+    return body
 
 
 @router.post("/api/products", status_code=201, responses=WRITE_ERRORS)
@@ -186,7 +211,12 @@ def import_csv(
     return report
 
 
-@router.get("/api/export/csv", responses=READ_ERRORS, response_class=StreamingResponse)
+@router.get(
+    "/api/export/csv",
+    responses=READ_ERRORS,
+    response_class=StreamingResponse,
+    openapi_extra=query_model_openapi(FilterQuery),
+)
 def export_csv(
     request: Request, session: ReadSession, _user: CurrentUser, params: FilterParams
 ) -> StreamingResponse:

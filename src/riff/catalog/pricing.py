@@ -9,6 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
 
 from riff.channels.models import ChannelPriceRule
 from riff.core.errors import ValidationFailed
@@ -109,6 +113,49 @@ def channel_prices(
 ) -> dict[str, Decimal]:
     """The price on every channel that has a rule, plus any channel where a listing overrides it."""
     return PriceBook(rules).prices(base_price, overrides)
+
+
+# -- the same in SQL --------------------------------------------------------------------------------
+
+
+def _int(value: int) -> sa.ColumnElement[int]:
+    return sa.literal(value, sa.BigInteger)
+
+
+def cents_sql(column: Any) -> sa.ColumnElement[int]:
+    """A 2-decimal money column in whole cents (a float on SQLite: rounding makes it exact)."""
+    return sa.cast(sa.func.round(column * _int(100)), sa.BigInteger)
+
+
+def effective_price_cents_sql(
+    rule: ChannelPriceRule | None, base_price: Any, override: Any
+) -> sa.ColumnElement[int]:
+    """``effective_price(base_price, rule, override)`` in whole cents, as a SQL expression over the
+    two columns, for comparisons the database should make (reconciliation). Integer arithmetic, so
+    it is exact on SQLite's floats and PostgreSQL's numerics alike; ``tests/sync/test_reconcile.py``
+    holds it equal to ``effective_price`` to the cent.
+
+    Prices are never negative (the catalog validates them), so integer division is floor division:
+    half-up to the cent is ``(2·x·n + d) // 2d`` and "up to the next whole number" is ``(x + 99) // 100``.
+    """
+    base = cents_sql(base_price)
+    markup = Decimal(rule.markup_percent or 0) if rule is not None else Decimal(0)
+    endings = parse_endings(rule.price_endings) if rule is not None else ()
+    price: sa.ColumnElement[int] = base
+    if markup or endings:
+        factor = Fraction(100 + markup) / 100
+        n, d = factor.numerator, factor.denominator
+        price = (_int(2 * n) * base + _int(d)) // _int(2 * d)
+        if endings:
+            whole = (price + _int(99)) // _int(100)
+            last_two = whole % _int(100)
+            hundred = whole - last_two
+            rounded = sa.case(
+                *[(last_two <= _int(e), hundred + _int(e)) for e in endings],
+                else_=hundred + _int(100 + endings[0]),
+            )
+            price = rounded * _int(100)
+    return sa.case((override.is_not(None), cents_sql(override)), else_=price)
 
 
 def validate_markup(markup_percent: Decimal) -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from riff.catalog.consts import CHANNELS, DEFAULT_PAGE_LIMIT, DEFAULT_SORT, MAX_
 from riff.catalog.models import Product, ProductStatus
 from riff.catalog.repository import ListingRepository, PriceRuleRepository, ProductRepository, price_overrides
 from riff.catalog.schemas import ListingOut, ProductFilters, ProductOut, ProductPage
-from riff.channels.models import Listing, ListingState
+from riff.channels.models import ListingState
 from riff.core.errors import ValidationFailed
 
 
@@ -118,19 +119,27 @@ def parse_filters(
 
 
 def list_products(session: Session, filters: ProductFilters) -> ProductPage:
-    items, total = ProductRepository(session).page(filters)
-    return ProductPage(
-        items=products_out(session, items), total=total, limit=filters.limit, offset=filters.offset
-    )
+    rows, total = ProductRepository(session).page(filters)
+    book = pricing.PriceBook(PriceRuleRepository(session).all())
+    listings = ListingRepository(session).summaries_for_products([row.id for row in rows])
+    items = [product_out(row, row.category_slug, book, listings[row.id]) for row in rows]
+    return ProductPage(items=items, total=total, limit=filters.limit, offset=filters.offset)
 
 
 def products_out(session: Session, products: Sequence[Product]) -> list[ProductOut]:
     book = pricing.PriceBook(PriceRuleRepository(session).all())
     listings = ListingRepository(session).for_products([p.id for p in products])
-    return [product_out(p, book, listings.get(p.id, [])) for p in products]
+    return [
+        product_out(p, p.category.slug if p.category else None, book, listings.get(p.id, []))
+        for p in products
+    ]
 
 
-def product_out(product: Product, book: pricing.PriceBook, listings: Sequence[Listing]) -> ProductOut:
+def product_out(
+    product: Any, category: str | None, book: pricing.PriceBook, listings: Sequence[Any]
+) -> ProductOut:
+    """A product as the API shows it. ``product`` is a Product or a list row with the same column
+    names; ``listings`` are Listings or listing summary rows (see ``ProductRepository.page``)."""
     return ProductOut(
         id=product.id,
         sku=product.sku,
@@ -141,7 +150,7 @@ def product_out(product: Product, book: pricing.PriceBook, listings: Sequence[Li
         decade=product.decade,
         finish=product.finish,
         condition=product.condition,
-        category=product.category.slug if product.category else None,
+        category=category,
         description=product.description,
         price=product.base_price,
         currency=product.currency,

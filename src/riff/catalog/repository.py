@@ -33,6 +33,24 @@ WORD = re.compile(r"[^\W_]+")
 
 NOT_ARCHIVED = [s for s in ProductStatus if s is not ProductStatus.ARCHIVED]
 
+# What a product list shows, read as plain rows (attribute names as on Product, plus the category's
+# slug): a page of 50 then costs no ORM identity map, instance state or lazy loads.
+LIST_COLUMNS: list[sa.ColumnElement[Any]] = [
+    *(column for column in Product.__table__.columns),
+    Category.slug.label("category_slug"),
+]
+# Built once: coercing two dozen columns into a SELECT costs more than the page's own query.
+LIST_ROWS: sa.Select[Any] = sa.select(*LIST_COLUMNS).outerjoin(Category, Category.id == Product.category_id)
+# A listing as the product list shows it.
+LISTING_SUMMARY_COLUMNS = (
+    Listing.product_id,
+    Listing.channel,
+    Listing.state,
+    Listing.remote_id,
+    Listing.remote_url,
+    Listing.price_override,
+)
+
 
 def search_words(q: str | None) -> list[str]:
     """The query's words, lower-cased and de-duplicated; punctuation separates words, as it does in
@@ -159,18 +177,17 @@ class ProductRepository(RepositoryBase[Product]):
         clauses.append(id_column.desc() if last_descending else id_column.asc())
         return clauses
 
-    def page(self, filters: ProductFilters) -> tuple[Sequence[Product], int]:
+    def page(self, filters: ProductFilters) -> tuple[Sequence[sa.Row[Any]], int]:
+        """One page of list rows (``LIST_COLUMNS``) and the total number of matches."""
         conditions = self.filter_conditions(filters)
         if filters.q and search_words(filters.q):
             return self._search_page(filters, conditions)
-        items = _all(
-            self.session,
-            sa.select(Product)
-            .where(*conditions)
+        items = self.session.execute(
+            LIST_ROWS.where(*conditions)
             .order_by(*self.order_by(filters.sort))
             .limit(filters.limit)
-            .offset(filters.offset),
-        )
+            .offset(filters.offset)
+        ).all()
         if filters.offset == 0 and len(items) < filters.limit:
             total = len(items)  # the whole result fits on this page: no need to count
         else:
@@ -179,7 +196,7 @@ class ProductRepository(RepositoryBase[Product]):
 
     def _search_page(
         self, filters: ProductFilters, conditions: list[sa.ColumnElement[bool]]
-    ) -> tuple[list[Product], int]:
+    ) -> tuple[list[sa.Row[Any]], int]:
         """Search results: the matches are collected once through the text index, then counted and
         sorted. The MATERIALIZED fence stops the planner from walking the updated_at index and
         evaluating the text condition row by row, which for a rare word means the whole table."""
@@ -199,10 +216,8 @@ class ProductRepository(RepositoryBase[Product]):
         ).all()
         if not rows:
             return [], self._count(conditions) if filters.offset else 0
-        by_id = {
-            p.id: p
-            for p in _all(self.session, sa.select(Product).where(Product.id.in_([r.id for r in rows])))
-        }
+        found = self.session.execute(LIST_ROWS.where(Product.id.in_([r.id for r in rows]))).all()
+        by_id = {row.id: row for row in found}
         return [by_id[r.id] for r in rows if r.id in by_id], int(rows[0].total)
 
     def _count(self, conditions: list[sa.ColumnElement[bool]]) -> int:
@@ -343,6 +358,21 @@ class ListingRepository(RepositoryBase[Listing]):
             by_product[listing.product_id].append(listing)
         return by_product
 
+    def summaries_for_products(self, product_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """``LISTING_SUMMARY_COLUMNS`` rows per product, by channel: what a product list shows."""
+        by_product: dict[int, list[Any]] = {pid: [] for pid in product_ids}
+        if not product_ids:
+            return by_product
+        statement = (
+            sa.select(*LISTING_SUMMARY_COLUMNS)
+            .where(Listing.product_id.in_(product_ids))
+            .order_by(Listing.product_id, Listing.channel)
+        )
+        for row in self.session.execute(statement):
+            by_product[row.product_id].append(row)
+        return by_product
 
-def price_overrides(listings: Iterable[Listing]) -> dict[str, Decimal | None]:
+
+def price_overrides(listings: Iterable[Any]) -> dict[str, Decimal | None]:
+    """Channel -> override from listings (ORM objects or summary rows: both carry the two fields)."""
     return {listing.channel: listing.price_override for listing in listings}

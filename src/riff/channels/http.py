@@ -20,8 +20,8 @@ import collections
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
@@ -98,6 +98,18 @@ class RequestCounters:
 
 # Process-wide, read by benchmarks and the UI (``GET /api/channels/request-counts``).
 request_counters = RequestCounters()
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpWiring:
+    """Where a channel's requests go and what they share with the rest of the process. The job engine, the
+    CLI or a test gives these to the adapter (``base_url``: the account's, else the platform's), which hands
+    them to its client as they are."""
+
+    base_url: str
+    transport: httpx.AsyncBaseTransport | None = None
+    rate_limiter: RateLimiter | None = None
+    counters: RequestCounters | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,3 +298,53 @@ class ChannelHttpClient:
             retry_after=error.retry_after,
         )
         raise error
+
+
+class ChannelClient:
+    """What every channel client does the same way around its ``ChannelHttpClient`` (``self.http``, built by
+    the subclass with the platform's headers and error table): closing it, reading JSON bodies and following
+    "next page" links."""
+
+    platform: ClassVar[str]  # the platform as error messages name it ("Reverb")
+    max_pages: ClassVar[int]  # for ``linked_pages``: more pages than this is a platform bug, raised
+    http: ChannelHttpClient
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def json_body(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object answered: ``{}`` for an empty body, ``{"items": [...]}`` for a bare list."""
+        if not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ChannelError(
+                f"{self.platform} answered {response.status_code} with a body that is not JSON",
+                channel=self.http.channel,
+            ) from exc
+        return body if isinstance(body, dict) else {"items": body}
+
+    def next_link(self, page: dict[str, Any]) -> Any:
+        """Where the platform puts the next page's URL in a page (None: it does not paginate by links)."""
+        return None
+
+    def next_path(self, page: dict[str, Any]) -> str | None:
+        """The next page's link as a path under our base URL; None on the last page."""
+        href = self.next_link(page)
+        return self.http.relative_path(href) if isinstance(href, str) and href else None
+
+    async def linked_pages(
+        self, path: str, *, template: str, params: Mapping[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every page of ``GET path``: the first with ``params``, then each next link (which carries its own
+        query) until there is none."""
+        current: str | None = path
+        query: Mapping[str, Any] | None = params
+        for _ in range(self.max_pages):
+            if current is None:
+                return
+            page = self.json_body(await self.http.request("GET", current, template=template, params=query))
+            yield page
+            current, query = self.next_path(page), None
+        raise ChannelError(f"{self.platform} pagination did not end", channel=self.http.channel)

@@ -74,9 +74,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessionmaker = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
-        )
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -104,6 +103,13 @@ class Database:
             # close(), not rollback(): the connection's transaction ends either way, but rollback()
             # would expire every loaded row, and callers read the rows they fetched after the scope.
             session.close()
+
+    @contextlib.contextmanager
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A bare connection for a few hot reads (no ORM session to set up): never commits, and on
+        SQLite does not take the write lock. ``Session(bind=conn)`` on it when an ORM read is needed."""
+        with self.read_engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,15 +1,21 @@
 """Reconciliation: per channel, what RIFF wants each listing to show against what the channel showed at the
 last pull (price, quantity, state), with the likely cause of each mismatch and a one-call fix.
 
-The comparison reads listings and products in batches (keyset on the listing id), so a channel with
-50,000 listings is one pass with flat memory; the report keeps the counts of every mismatch and the first
-``limit`` of them in full. The nightly ``sync.reconcile`` job runs a full pull of every channel first, so
-the last-seen remote values are fresh.
+The report is computed when asked for, so it is always current (a fix shows at once), and the database
+does the comparing (``riff.sync.reconcile_repository``): one pass over the channel's listings joined with
+their products sends back only the listings that disagree, with the fields that do, which gives the
+counts; then only the page shown (``limit`` mismatches after the listing id cursor ``after``) is read in
+full and given its causes and fixes by ``row_mismatches`` (the rules the SQL mirrors; a listing on which
+the two disagree is logged), with the queued jobs of those listings only. So the cost is one indexed scan
+in the database plus the mismatches shown, not a Python comparison of every listing. The nightly
+``sync.reconcile`` job runs a full pull of every channel first, so the last-seen remote values are fresh,
+and keeps each channel's summary for the status page.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -20,14 +26,18 @@ from riff.catalog.models import MovementReason, ProductStatus
 from riff.catalog.pricing import effective_price
 from riff.channels.contract import EndReason
 from riff.channels.models import ListingState
+from riff.core.clock import utcnow
 from riff.core.errors import Conflict, NotFound, ValidationFailed
+from riff.core.logging import get_logger
 from riff.sync import push
 from riff.sync.conflicts import same
 from riff.sync.consts import ENDED_FOR_STOCK, EventKind, Outcome
 from riff.sync.locks import lock_products
+from riff.sync.reconcile_repository import ACK_ENDED, ReconcileRepository
 from riff.sync.repository import LocalRow, SyncRepository
 
-ACK_ENDED = "sync_ended_acknowledged"  # listings.extras: "leave it ended" was chosen for this listing
+log = get_logger(__name__)
+
 Action = Literal["push_local", "accept_remote"]
 
 
@@ -60,7 +70,11 @@ class ChannelReport:
         default_factory=lambda: {"price": 0, "quantity": 0, "state": 0}
     )
     mismatches: list[Mismatch] = dataclasses.field(default_factory=list)
-    truncated: bool = False
+    truncated: bool = False  # more mismatches than ``mismatches`` holds, after the cursor
+    after: int = 0  # the cursor this page starts after (a listing id; 0: the first page)
+    before: int = 0  # mismatches of the listings up to the cursor (earlier pages)
+    next_after: int | None = None  # the cursor of the next page, when there is one
+    at: dt.datetime | None = None  # when the comparison ran
 
     @property
     def total(self) -> int:
@@ -137,7 +151,7 @@ def row_mismatches(row: LocalRow, channel: str, rule: Any, jobs: list[str]) -> l
         and _available(row)
         and row.status == ProductStatus.ACTIVE
     ):
-        if not extras.get(ACK_ENDED):
+        if extras.get(ACK_ENDED) is not True:
             if f"{channel}.publish" in jobs:
                 cause = "a publish is queued"
             elif extras.get(ENDED_FOR_STOCK):
@@ -150,21 +164,49 @@ def row_mismatches(row: LocalRow, channel: str, rule: Any, jobs: list[str]) -> l
     return found
 
 
-def channel_report(session: Session, channel: str, *, limit: int = 200) -> ChannelReport:
-    repository = SyncRepository(session)
-    rule = repository.price_rule(channel)
-    report = ChannelReport(channel=channel)
-    for batch in repository.iter_local_rows(channel):
-        jobs = repository.queued_listing_jobs([row.listing_id for row in batch])
-        for row in batch:
-            report.listings += 1
-            report.live += row.state == ListingState.LIVE
-            for mismatch in row_mismatches(row, channel, rule, jobs.get(row.listing_id, [])):
-                report.counts[mismatch.field] += 1
-                if len(report.mismatches) < limit:
-                    report.mismatches.append(mismatch)
-                else:
-                    report.truncated = True
+def channel_report(session: Session, channel: str, *, limit: int = 200, after: int = 0) -> ChannelReport:
+    """The channel's counts, and its first ``limit`` mismatches in listing id order after listing ``after``.
+
+    ``next_after`` continues where this page stops; a listing whose mismatches do not all fit is shown
+    again, whole, on the next page (unless it is the only listing on this one).
+    """
+    repository = ReconcileRepository(session)
+    sync_repository = SyncRepository(session)
+    rule = sync_repository.price_rule(channel)
+    predicates = repository.predicates(rule, holds_quantity=push.holds_quantity(channel))
+    listings, live = repository.listing_counts(channel)
+    report = ChannelReport(channel=channel, listings=listings, live=live, after=after, at=utcnow())
+    flagged = repository.flagged(channel, predicates)
+    for item in flagged:
+        for field in item.fields:
+            report.counts[field] += 1
+        if item.listing_id <= after:
+            report.before += len(item.fields)
+    pending = [item for item in flagged if item.listing_id > after] if limit > 0 else []
+    last_whole: int | None = None
+    for start in range(0, len(pending), max(limit, 1)):
+        if len(report.mismatches) >= limit:
+            break
+        chunk = pending[start : start + limit]
+        rows = sync_repository.local_rows(channel, [item.remote_id for item in chunk])
+        jobs = sync_repository.queued_listing_jobs([item.listing_id for item in chunk])
+        for item in chunk:
+            row = rows.get(item.remote_id)
+            found = row_mismatches(row, channel, rule, jobs.get(item.listing_id, [])) if row else []
+            if [m.field for m in found] != list(item.fields):  # SQL and Python disagree: never silently
+                log.warning(
+                    "sync.reconcile.rules.disagree", channel=channel, listing_id=item.listing_id,
+                    sql=list(item.fields), python=[m.field for m in found],
+                )  # fmt: skip
+            room = limit - len(report.mismatches)
+            report.mismatches.extend(found[:room])
+            if len(found) <= room or last_whole is None:  # (one listing over ``limit``: move on anyway)
+                last_whole = item.listing_id
+            if len(report.mismatches) >= limit:
+                break
+    report.truncated = report.total - report.before > len(report.mismatches)
+    if report.truncated and last_whole is not None:
+        report.next_after = last_whole
     return report
 
 

@@ -1,12 +1,13 @@
 """Reconciliation (``/reconciliation``): the sync engine's comparison of RIFF with each channel
 (``riff.sync.reconcile``), one channel at a time, with its fixes: send RIFF's value to the channel, or
-take the channel's value into RIFF."""
+take the channel's value into RIFF. The report is computed on every load (the database compares; only
+the mismatches come back), ``MISMATCHES_SHOWN`` at a time from a listing id cursor (``after``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from riff.auth.deps import CurrentUser, Writer
@@ -34,30 +35,48 @@ def _channels(session: Any, channel: str | None) -> tuple[list[str], str | None]
 
 @router.get("/reconciliation", response_class=HTMLResponse)
 def reconciliation(
-    request: Request, session: ReadSession, _user: CurrentUser, channel: str | None = None
+    request: Request,
+    session: ReadSession,
+    _user: CurrentUser,
+    channel: str | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    """The page shell; the report itself loads right after (it scans every listing of the channel)."""
+    """The page shell; the report itself loads right after (it compares every listing of the channel)."""
     slugs, chosen = _channels(session, channel)
     context = {
         "title": "Reconciliation",
         "slugs": slugs,
         "chosen": chosen,
         "channel_url": lambda slug: query_url("/reconciliation", {"channel": slug}),
-        "report_url": query_url("/reconciliation/report", {"channel": chosen}),
+        "report_url": query_url("/reconciliation/report", {"channel": chosen, "after": after or None}),
     }
     return render(request, "reconciliation/index.html", context)
 
 
 @router.get("/reconciliation/report", response_class=HTMLResponse)
 def reconciliation_report(
-    request: Request, session: ReadSession, _user: CurrentUser, channel: str | None = None
+    request: Request,
+    session: ReadSession,
+    _user: CurrentUser,
+    channel: str | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     _, chosen = _channels(session, channel)
-    report = reconcile.channel_report(session, chosen, limit=MISMATCHES_SHOWN) if chosen else None
+    report = (
+        reconcile.channel_report(session, chosen, limit=MISMATCHES_SHOWN, after=after) if chosen else None
+    )
+
+    def page_urls(cursor: int | None) -> dict[str, str]:
+        params = {"channel": chosen, "after": cursor or None}
+        return {
+            "href": query_url("/reconciliation", params),
+            "hx": query_url("/reconciliation/report", params),
+        }
+
     return render(
         request,
         "reconciliation/partials/report.html",
-        {"chosen": chosen, "report": report, "fix_labels": FIX_LABELS},
+        {"chosen": chosen, "report": report, "fix_labels": FIX_LABELS, "page_urls": page_urls},
     )
 
 
@@ -68,6 +87,7 @@ def fix(
     listing_id: int = Form(...),
     action: str = Form(...),
     channel: str = Form(""),
+    after: int = Form(0),
 ) -> Response:
     try:
         if action not in FIX_ACTIONS:
@@ -78,4 +98,6 @@ def fix(
         log.info("web.reconciliation.fix.done", listing_id=listing_id, action=action, actor=user.username)
     except RiffError as exc:
         flash(request, exc.message, "error")
-    return redirect(request, query_url("/reconciliation", {"channel": channel}))
+    return redirect(
+        request, query_url("/reconciliation", {"channel": channel, "after": max(after, 0) or None})
+    )

@@ -92,9 +92,6 @@ class DiscogsSandbox(SandboxPlatform):
         full = WindowDecision(allowed=False, limit=self.options.rate_limit, used=self.options.rate_limit)
         return error_response(429, RATE_LIMIT_MESSAGE, full.headers())
 
-    def server_error_response(self, status: int) -> Response:
-        return error_response(status, "Service Unavailable" if status == 503 else "Internal Server Error")
-
     def token_expired_response(self) -> Response:
         return error_response(401, "You must authenticate to access this resource.")
 

@@ -16,8 +16,6 @@ Refresh tokens are revoked with the toolkit's ``DELETE /_sandbox/tokens/{token}`
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
 import html
 import random
@@ -27,7 +25,6 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, FastAPI, Request
@@ -62,13 +59,12 @@ from riff_sandbox.ebay.xml import (
     xml_response,
 )
 from riff_sandbox.toolkit.control_api import base_url_of
-from riff_sandbox.toolkit.platform import ControlError, SandboxPlatform
+from riff_sandbox.toolkit.oauth import basic_client_ok, expire_access_tokens, form_fields
+from riff_sandbox.toolkit.platform import ControlError, PurchaseRequest, SandboxPlatform
 from riff_sandbox.toolkit.store import Document, Transaction
 from riff_sandbox.toolkit.timeutil import utcnow
-from riff_sandbox.toolkit.tokens import TOKENS
-from riff_sandbox.toolkit.webhooks import wait_for
+from riff_sandbox.toolkit.webhooks import delivery_report
 
-WEBHOOK_WAIT_SECONDS = 10.0
 # Faults injected by the toolkit happen before the call is read, so their answer names no call.
 FAULT_CALL_NAME = "Error"
 
@@ -255,25 +251,17 @@ class EbaySandbox(SandboxPlatform):
             fired.extend(self.sandbox.webhooks.fire(event.topic, payload))
         return fired
 
-    def _deliveries(self, futures: list[Future[Document]], wait: bool) -> list[dict[str, Any]]:
-        if not wait:
-            return [{"status": "pending"} for _ in futures]
-        return [
-            {k: d[k] for k in ("id", "topic", "url", "status", "response_status", "error")}
-            for d in wait_for(futures, WEBHOOK_WAIT_SECONDS)
-        ]
-
     # OAuth ------------------------------------------------------------------------------------------
 
     def issue_token(self, authorization: str, body: bytes) -> Response:
         """``POST /identity/v1/oauth2/token``: Basic client auth, form body, refresh_token or
         client_credentials grant (api_samples/ebay/oauth_*.json)."""
-        if not self._client_ok(authorization):
+        if not basic_client_ok(authorization, self.options.client_id, self.options.client_secret):
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "client authentication failed"},
                 status_code=401,
             )
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        form = form_fields(body.decode("utf-8", "replace"))
         grant = form.get("grant_type", "")
         now = utcnow()
         ttl = self.options.access_token_ttl_seconds
@@ -307,16 +295,6 @@ class EbaySandbox(SandboxPlatform):
             status_code=400,
         )
 
-    def _client_ok(self, authorization: str) -> bool:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            client_id, _, client_secret = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return client_id == self.options.client_id and client_secret == self.options.client_secret
-
     # Control API ---------------------------------------------------------------------------------
 
     def _shop_item(self, shop: EbayShop, item_id: Any) -> dict[str, Any]:
@@ -326,25 +304,19 @@ class EbaySandbox(SandboxPlatform):
         return record
 
     def purchase(self, base_url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        quantity = body.get("quantity", 1)
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise ControlError(422, "invalid_quantity", "quantity must be an integer")
-        buyer_index = body.get("buyer_index")
+        request = PurchaseRequest.from_body(body)
         now = utcnow()
         with self.sandbox.store.transaction() as tx:
             shop = EbayShop(tx, self.options, now)
             record = self._shop_item(shop, body["listing_id"])
             order = shop.purchase(
-                record,
-                quantity,
-                buyer_index=buyer_index if isinstance(buyer_index, int) else None,
-                paid=body.get("paid", True) is not False,
+                record, request.quantity, buyer_index=request.buyer_index, paid=request.paid
             )
         futures = self.send(shop.events, base_url, now)
         return {
             "order": render.json_order(order),
             "item": render.json_item(record, base_url),
-            "webhook_deliveries": self._deliveries(futures, body.get("wait_for_webhooks", True) is not False),
+            "webhook_deliveries": delivery_report(futures, request.wait_for_webhooks),
         }
 
     def edit_listing(self, base_url: str, listing_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -355,7 +327,7 @@ class EbaySandbox(SandboxPlatform):
         futures = self.send(shop.events, base_url, now)
         return {
             "item": render.json_item(record, base_url),
-            "webhook_deliveries": self._deliveries(futures, True),
+            "webhook_deliveries": delivery_report(futures, True),
         }
 
     def update_order(self, base_url: str, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -367,17 +339,10 @@ class EbaySandbox(SandboxPlatform):
                 raise ControlError(404, "not_found", f"no order {order_id}")
             order = shop.update_order(order, changes)
         futures = self.send(shop.events, base_url, now)
-        return {"order": render.json_order(order), "webhook_deliveries": self._deliveries(futures, True)}
+        return {"order": render.json_order(order), "webhook_deliveries": delivery_report(futures, True)}
 
     def _expire_access_tokens(self) -> dict[str, Any]:
-        expired = 0
-        past = (utcnow() - timedelta(seconds=1)).isoformat()
-        with self.sandbox.store.transaction() as tx:
-            for record in tx.list(TOKENS):
-                if record.get("kind") == KIND_ACCESS:
-                    tx.put(TOKENS, record["token"], {**record, "expires_at": past})
-                    expired += 1
-        return {"expired": expired}
+        return expire_access_tokens(self.sandbox.store, KIND_ACCESS)
 
     def _slow_calls(self, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         call = body.get("call_name")

@@ -27,10 +27,15 @@ from starlette.responses import Response
 
 from riff_sandbox.ebay_browse import goods as demo
 from riff_sandbox.toolkit.control_api import base_url_of
-from riff_sandbox.toolkit.oauth import basic_client_ok, expire_access_tokens, form_fields, store_access_token
+from riff_sandbox.toolkit.oauth import (
+    basic_client_ok,
+    bearer_token_ok,
+    expire_access_tokens,
+    form_fields,
+    store_access_token,
+)
 from riff_sandbox.toolkit.platform import SandboxPlatform
-from riff_sandbox.toolkit.store import Transaction
-from riff_sandbox.toolkit.timeutil import parse_datetime, utcnow
+from riff_sandbox.toolkit.store import SeededCollection, Transaction
 
 NAME = "ebay_browse"
 ITEMS = "items"
@@ -123,14 +128,14 @@ class EbayBrowseSandbox(SandboxPlatform):
         self._lock = threading.Lock()
         self._usage = 0
         self._limit = self.options.daily_call_limit
-        self._items: list[dict[str, Any]] | None = None  # read-only after seeding: parsed once
+        self._items = SeededCollection(sandbox.store, ITEMS)
 
     # Toolkit hooks -------------------------------------------------------------------------------
 
     def seed(self, tx: Transaction, rng: Any, size: int, now: datetime) -> None:
         with self._lock:
             self._usage = 0
-            self._items = None
+        self._items.forget()
         for good in demo.make_goods(rng, size, now):
             tx.put(ITEMS, good.key, render_item_record(good, rng))
 
@@ -195,16 +200,6 @@ class EbayBrowseSandbox(SandboxPlatform):
             {"access_token": token, "expires_in": ttl, "token_type": "Application Access Token"}
         )
 
-    def _authenticated(self, request: Request) -> bool:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("bearer "):
-            return False
-        record = self.sandbox.tokens.get(header[7:].strip())
-        if record is None or record.get("kind") != KIND_APP:
-            return False
-        expires = record.get("expires_at")
-        return bool(expires) and parse_datetime(str(expires)) > utcnow()
-
     # Search --------------------------------------------------------------------------------------
 
     def _count_call(self) -> bool:
@@ -213,7 +208,7 @@ class EbayBrowseSandbox(SandboxPlatform):
             return self._usage <= self._limit
 
     def search(self, request: Request) -> Response:
-        if not self._authenticated(request):
+        if not bearer_token_ok(self.sandbox.tokens, request.headers.get("authorization", ""), KIND_APP):
             return invalid_token()
         if not self._count_call():
             return quota_exceeded()
@@ -241,7 +236,7 @@ class EbayBrowseSandbox(SandboxPlatform):
         parsed = parse_filter(params.get("filter"))
         if parsed is None:
             return _error(400, 12023, f"Invalid filter value '{params.get('filter')}'.", parameter="filter")
-        found = [item for item in self._all_items() if _matches(item, q, category_ids, parsed)]
+        found = [item for item in self._items.all() if _matches(item, q, category_ids, parsed)]
         if params.get("sort") == "price":
             found.sort(key=lambda i: float(i["price"]["value"]))
         elif params.get("sort") == "-price":
@@ -269,16 +264,6 @@ class EbayBrowseSandbox(SandboxPlatform):
         if not page:
             body.pop("itemSummaries")
         return JSONResponse(body)
-
-    def _all_items(self) -> list[dict[str, Any]]:
-        with self._lock:
-            cached = self._items
-        if cached is None:
-            with self.sandbox.store.transaction() as tx:
-                cached = tx.list(ITEMS)
-            with self._lock:
-                self._items = cached
-        return cached
 
     # Control -------------------------------------------------------------------------------------
 

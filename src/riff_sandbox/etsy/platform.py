@@ -30,7 +30,7 @@ from starlette.responses import Response
 
 from riff_sandbox.ebay_browse import goods as demo
 from riff_sandbox.toolkit.platform import SandboxPlatform
-from riff_sandbox.toolkit.store import Transaction
+from riff_sandbox.toolkit.store import SeededCollection, Transaction
 
 NAME = "etsy"
 LISTINGS = "listings"
@@ -70,7 +70,7 @@ class EtsySandbox(SandboxPlatform):
         self._second = 0
         self._second_count = 0
         self._day_count = 0
-        self._listings: list[dict[str, Any]] | None = None  # read-only after seeding: parsed once
+        self._listings = SeededCollection(sandbox.store, LISTINGS)
 
     # Toolkit hooks -------------------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ class EtsySandbox(SandboxPlatform):
         with self._lock:
             self._day_count = 0
             self._second_count = 0
-            self._listings = None
+        self._listings.forget()
         for index, good in enumerate(demo.make_goods(rng, size, now)):
             listing = render_listing(good, rng, index)
             tx.put(LISTINGS, str(listing["listing_id"]), listing)
@@ -114,9 +114,6 @@ class EtsySandbox(SandboxPlatform):
     def rate_limited_response(self, retry_after_seconds: int) -> Response:
         return error(429, f"You have exceeded your quota of: {self._qps} requests per 1 second(s)",
                      {"retry-after": str(retry_after_seconds), **self._limit_headers(0, None)})  # fmt: skip
-
-    def server_error_response(self, status: int) -> Response:
-        return error(status, "Service Unavailable" if status == 503 else "Internal Server Error")
 
     def token_expired_response(self) -> Response:
         return error(403, "Invalid API key")
@@ -197,13 +194,7 @@ class EtsySandbox(SandboxPlatform):
         sort_order = params.get("sort_order", "desc")
         if sort_order not in ("asc", "ascending", "desc", "descending"):
             return error(400, "sort_order must be one of asc, ascending, desc, descending")
-        with self._lock:
-            listings = self._listings
-        if listings is None:
-            with self.sandbox.store.transaction() as tx:
-                listings = tx.list(LISTINGS)
-            with self._lock:
-                self._listings = listings
+        listings = self._listings.all()
         keywords = params.get("keywords")
         found = [
             listing

@@ -32,10 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from riff_sandbox.ebay_browse import goods as demo
-from riff_sandbox.toolkit.oauth import basic_client_ok, expire_access_tokens, form_fields, store_access_token
+from riff_sandbox.toolkit.oauth import (
+    basic_client_ok,
+    bearer_token_ok,
+    expire_access_tokens,
+    form_fields,
+    store_access_token,
+)
 from riff_sandbox.toolkit.platform import SandboxPlatform
 from riff_sandbox.toolkit.store import Transaction
-from riff_sandbox.toolkit.timeutil import parse_datetime, utcnow
 
 NAME = "reddit"
 POSTS = "posts"
@@ -223,12 +228,6 @@ class RedditSandbox(SandboxPlatform):
     def rate_limited_response(self, retry_after_seconds: int) -> Response:
         return error(429, "Too Many Requests", {"retry-after": str(retry_after_seconds), **self._headers()})
 
-    def server_error_response(self, status: int) -> Response:
-        return error(status, "Service Unavailable" if status == 503 else "Internal Server Error")
-
-    def token_expired_response(self) -> Response:
-        return error(401, "Unauthorized")
-
     def install(self, app: Any) -> None:
         app.add_api_route(f"/_sandbox/{NAME}/expire_access_tokens", self._expire_tokens, methods=["POST"])
         app.add_api_route(f"/_sandbox/{NAME}/limits", self._limits, methods=["POST"])
@@ -257,15 +256,6 @@ class RedditSandbox(SandboxPlatform):
         store_access_token(self.sandbox.tokens, token, kind=KIND_ACCESS, ttl_seconds=ttl)
         return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": ttl, "scope": "*"})
 
-    def _authenticated(self, request: Request) -> bool:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("bearer "):
-            return False
-        record = self.sandbox.tokens.get(header[7:].strip())
-        if record is None or record.get("kind") != KIND_ACCESS:
-            return False
-        return parse_datetime(str(record.get("expires_at"))) > utcnow()
-
     def _roll(self, now: float) -> None:
         if now - self._window_start >= self._window_seconds:
             self._window_start = now - (now - self._window_start) % self._window_seconds
@@ -290,7 +280,7 @@ class RedditSandbox(SandboxPlatform):
             return True
 
     def _guarded(self, request: Request, handler: Any) -> Response:
-        if not self._authenticated(request):
+        if not bearer_token_ok(self.sandbox.tokens, request.headers.get("authorization", ""), KIND_ACCESS):
             return error(401, "Unauthorized")
         if not request.headers.get("user-agent"):
             return error(403, "Forbidden")

@@ -20,12 +20,10 @@ from riff_sandbox.reverb.errors import ReverbError, error_response
 from riff_sandbox.reverb.render import render_listing, render_order
 from riff_sandbox.reverb.routes import UNAUTHORIZED, build_router
 from riff_sandbox.reverb.shop import Event, ReverbOptions, ReverbShop, parse_id
-from riff_sandbox.toolkit.platform import ControlError, SandboxPlatform
+from riff_sandbox.toolkit.platform import ControlError, PurchaseRequest, SandboxPlatform
 from riff_sandbox.toolkit.store import Document, Transaction
 from riff_sandbox.toolkit.timeutil import utcnow
-from riff_sandbox.toolkit.webhooks import wait_for
-
-WEBHOOK_WAIT_SECONDS = 10.0
+from riff_sandbox.toolkit.webhooks import delivery_report
 
 
 class ReverbSandbox(SandboxPlatform):
@@ -58,16 +56,11 @@ class ReverbSandbox(SandboxPlatform):
     def rate_limited_response(self, retry_after_seconds: int) -> Response:
         return error_response(429, "Slow down.", headers={"Retry-After": str(retry_after_seconds)})
 
-    def server_error_response(self, status: int) -> Response:
-        message = "Service Unavailable" if status == 503 else "Internal Server Error"
-        return error_response(status, message)
-
     def token_expired_response(self) -> Response:
         return error_response(401, UNAUTHORIZED)
 
-    def webhook_headers(self, topic: str) -> dict[str, str]:
-        # Reverb signs nothing: no signature header ("HMAC coming soon"); secure the URL instead.
-        return {"Content-Type": "application/json"}
+    # Webhooks keep the toolkit's plain JSON headers: Reverb signs nothing ("HMAC coming soon"); secure the
+    # URL instead.
 
     def install(self, app: FastAPI) -> None:
         async def reverb_error(_request: Request, error: Exception) -> Response:
@@ -102,14 +95,6 @@ class ReverbSandbox(SandboxPlatform):
             fired.extend(self.sandbox.webhooks.fire(event.topic, payload))
         return fired
 
-    def _deliveries(self, futures: list[Future[Document]], wait: bool) -> list[dict[str, Any]]:
-        if not wait:
-            return [{"status": "pending"} for _ in futures]
-        return [
-            {k: d[k] for k in ("id", "topic", "url", "status", "response_status", "error")}
-            for d in wait_for(futures, WEBHOOK_WAIT_SECONDS)
-        ]
-
     # Control API ---------------------------------------------------------------------------------
 
     def _control_listing(self, shop: ReverbShop, listing_id: Any) -> dict[str, Any]:
@@ -120,24 +105,21 @@ class ReverbSandbox(SandboxPlatform):
         return record
 
     def purchase(self, base_url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        quantity = body.get("quantity", 1)
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise ControlError(422, "invalid_quantity", "quantity must be an integer")
-        buyer_index = body.get("buyer_index")
+        request = PurchaseRequest.from_body(body)
         futures: list[Future[Document]] = []
         with self.session(base_url, futures) as shop:
             listing = self._control_listing(shop, body["listing_id"])
             order = shop.purchase(
                 listing,
-                quantity,
-                buyer_index=buyer_index if isinstance(buyer_index, int) else None,
-                paid=body.get("paid", True) is not False,
+                request.quantity,
+                buyer_index=request.buyer_index,
+                paid=request.paid,
                 local_pickup=bool(body.get("local_pickup", False)),
             )
         return {
             "order": render_order(order, base_url),
             "listing": render_listing(listing, base_url, include_sku=True),
-            "webhook_deliveries": self._deliveries(futures, body.get("wait_for_webhooks", True) is not False),
+            "webhook_deliveries": delivery_report(futures, request.wait_for_webhooks),
         }
 
     def edit_listing(self, base_url: str, listing_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,7 +128,7 @@ class ReverbSandbox(SandboxPlatform):
             record = shop.seller_edit(self._control_listing(shop, listing_id), changes)
         return {
             "listing": render_listing(record, base_url, include_sku=True),
-            "webhook_deliveries": self._deliveries(futures, True),
+            "webhook_deliveries": delivery_report(futures, True),
         }
 
     def update_order(self, base_url: str, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,7 +138,7 @@ class ReverbSandbox(SandboxPlatform):
             if order is None:
                 raise ControlError(404, "not_found", f"no order {order_id}")
             order = shop.update_order_status(order, changes)
-        return {"order": render_order(order, base_url), "webhook_deliveries": self._deliveries(futures, True)}
+        return {"order": render_order(order, base_url), "webhook_deliveries": delivery_report(futures, True)}
 
     # A minimal stand-in for the listing's web page (_links.web), for the demo ------------------------
 

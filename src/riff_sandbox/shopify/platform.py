@@ -33,12 +33,10 @@ from riff_sandbox.shopify.consts import (
 from riff_sandbox.shopify.cost import LeakyBucket, ThrottleStatus
 from riff_sandbox.shopify.routes import build_router, shopify_json, throttled_body
 from riff_sandbox.shopify.shop import Event, Record, ShopifyOptions, ShopifyShop, parse_gid
-from riff_sandbox.toolkit.platform import ControlError, SandboxPlatform
+from riff_sandbox.toolkit.platform import ControlError, PurchaseRequest, SandboxPlatform
 from riff_sandbox.toolkit.store import Document, Transaction
 from riff_sandbox.toolkit.timeutil import utcnow
-from riff_sandbox.toolkit.webhooks import wait_for
-
-WEBHOOK_WAIT_SECONDS = 10.0
+from riff_sandbox.toolkit.webhooks import delivery_report
 
 
 class ThrottleBody(BaseModel):
@@ -94,10 +92,6 @@ class ShopifySandbox(SandboxPlatform):
         requested = max(1, math.ceil(retry_after_seconds * status.restore_rate))
         return shopify_json(throttled_body(requested, empty))
 
-    def server_error_response(self, status: int) -> Response:
-        message = "Service Unavailable" if status == 503 else "Internal Server Error"
-        return JSONResponse({"errors": message}, status_code=status)
-
     def token_expired_response(self) -> Response:
         return JSONResponse({"errors": UNAUTHORIZED_MESSAGE}, status_code=401)
 
@@ -142,14 +136,6 @@ class ShopifySandbox(SandboxPlatform):
             fired.extend(self.sandbox.webhooks.fire(event.topic, event.payload))
         return fired
 
-    def _deliveries(self, futures: list[Future[Document]], wait: bool) -> list[dict[str, Any]]:
-        if not wait:
-            return [{"status": "pending"} for _ in futures]
-        return [
-            {k: d[k] for k in ("id", "topic", "url", "status", "response_status", "error")}
-            for d in wait_for(futures, WEBHOOK_WAIT_SECONDS)
-        ]
-
     # Control API ---------------------------------------------------------------------------------
 
     @staticmethod
@@ -163,29 +149,22 @@ class ShopifySandbox(SandboxPlatform):
         return product
 
     def purchase(self, base_url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        quantity = body.get("quantity", 1)
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise ControlError(422, "invalid_quantity", "quantity must be an integer")
-        buyer_index = body.get("buyer_index")
+        request = PurchaseRequest.from_body(body)
         futures: list[Future[Document]] = []
         with self.session(futures) as shop:
             product = self._control_product(shop, body["listing_id"])
             order = shop.purchase(
-                product,
-                quantity,
-                buyer_index=buyer_index if isinstance(buyer_index, int) else None,
-                paid=body.get("paid", True) is not False,
+                product, request.quantity, buyer_index=request.buyer_index, paid=request.paid
             )
             rendered = {"order": shop.order_payload(order), "product": shop.product_payload(product)}
-        wait = body.get("wait_for_webhooks", True) is not False
-        return {**rendered, "webhook_deliveries": self._deliveries(futures, wait)}
+        return {**rendered, "webhook_deliveries": delivery_report(futures, request.wait_for_webhooks)}
 
     def edit_listing(self, base_url: str, listing_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         futures: list[Future[Document]] = []
         with self.session(futures) as shop:
             product = shop.seller_edit(self._control_product(shop, listing_id), changes)
             rendered = shop.product_payload(product)
-        return {"product": rendered, "webhook_deliveries": self._deliveries(futures, True)}
+        return {"product": rendered, "webhook_deliveries": delivery_report(futures, True)}
 
     def update_order(self, base_url: str, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         futures: list[Future[Document]] = []
@@ -196,7 +175,7 @@ class ShopifySandbox(SandboxPlatform):
             order = shop.update_order(order, changes)
             rendered = shop.order_payload(order)
         wait = changes.get("wait_for_webhooks", True) is not False
-        return {"order": rendered, "webhook_deliveries": self._deliveries(futures, wait)}
+        return {"order": rendered, "webhook_deliveries": delivery_report(futures, wait)}
 
     def _get_throttle(self) -> dict[str, Any]:
         return self.bucket.status(time.monotonic()).as_json()

@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Generic, NewType, TypeVar
+from typing import Any, Generic, NewType, Protocol, TypeAlias, TypeVar
 
 import strawberry
 from graphql import DirectiveLocation, GraphQLError
@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from riff_sandbox.shopify.consts import LOCATIONS, MAX_PAGE_SIZE, SHOP_CURRENCY, SHOP_NAME
-from riff_sandbox.shopify.search import Page, SearchError, matches, paginate, parse_query
+from riff_sandbox.shopify.search import Getter, Page, SearchError, matches, paginate, parse_query
 from riff_sandbox.shopify.shop import UNSET, Record, ShopifyShop, gid, parse_gid
 from riff_sandbox.toolkit.timeutil import parse_datetime
 
@@ -301,29 +301,60 @@ def connection(
     return make_connection(page_of(records, sort_value, first, last, after, before, reverse), wrap)
 
 
-def search_connection(
-    records: Sequence[Record],
-    fields: dict[str, Callable[[Record], Any]],
-    query: str | None,
-    default_field: str,
-    sort_field: str,
-    wrap: Callable[[Record], T],
-    first: int | None,
-    last: int | None,
-    after: str | None,
-    before: str | None,
-    reverse: bool,
-) -> Connection[T]:
-    """A root list filtered by Shopify's search syntax; a sort key with no field sorts by id."""
-    terms = parse_query(query)
-    found = [record for record in records if matches(record, terms, fields, default_field)]
-    getter = fields.get(sort_field, fields["id"])
-    return connection(found, getter, wrap, first, last, after, before, reverse)
+# Records of a connection, and how each becomes a node.
+PageSource: TypeAlias = tuple[Sequence[Record], Callable[[Record], T]]
 
 
-def node_or_none(wrap: Callable[..., T], record: Record | None) -> T | None:
-    # A lookup by an unknown id answers null, not an error, as Shopify does.
-    return wrap(record=record) if record else None
+def _by_id(record: Record) -> Any:
+    return record["id"]
+
+
+def connection_field(
+    node: type[T], *, sort_value: Getter = _by_id, reversible: bool = False
+) -> Callable[[Callable[[Any, ShopifyShop], PageSource[T]]], Connection[T]]:
+    """A ``Connection`` field with the paging arguments (``first``/``after``/``last``/``before``, plus
+    ``reverse`` when ``reversible``); the decorated method gives the records and how each becomes a node."""
+
+    def decorate(source: Callable[[Any, ShopifyShop], PageSource[T]]) -> Connection[T]:
+        def resolve(
+            root: Any,
+            info: Info,
+            first: int | None = None,
+            after: str | None = None,
+            last: int | None = None,
+            before: str | None = None,
+        ) -> Connection[T]:
+            records, wrap = source(root, ctx(info).shop)
+            return connection(records, sort_value, wrap, first, last, after, before)
+
+        def resolve_reversible(
+            root: Any,
+            info: Info,
+            first: int | None = None,
+            after: str | None = None,
+            last: int | None = None,
+            before: str | None = None,
+            reverse: bool = False,
+        ) -> Connection[T]:
+            records, wrap = source(root, ctx(info).shop)
+            return connection(records, sort_value, wrap, first, last, after, before, reverse)
+
+        resolver = resolve_reversible if reversible else resolve
+        return strawberry.field(resolver=resolver, graphql_type=Connection[node])  # type: ignore[valid-type]
+
+    return decorate
+
+
+def node_field(node: type[T], find: Callable[[ShopifyShop, int | None], Record | None]) -> T | None:
+    """A root lookup by global id (``gid://shopify/<Type>/<number>``, the type named like the node's class).
+
+    An unknown id answers null, not an error, as Shopify does."""
+
+    def resolve(info: Info, id: strawberry.ID) -> T | None:  # noqa: A002 - Shopify's name
+        record = find(ctx(info).shop, parse_gid(id, node.__name__))
+        return node(record=record) if record else None  # type: ignore[call-arg]
+
+    return strawberry.field(resolver=resolve, graphql_type=node | None)
 
 
 @strawberry.type
@@ -341,6 +372,62 @@ class MoneyBag:
 def money_bag(amount: str, currency: str) -> MoneyBag:
     value = MoneyV2(amount=Decimal(amount), currency_code=CurrencyCode(currency))
     return MoneyBag(shop_money=value, presentment_money=value)
+
+
+# Fields read from the record behind an object ---------------------------------------------------------
+
+
+class _RecordBacked(Protocol):
+    record: Record
+
+
+def record_field(graphql_type: Any, read: Callable[[Record], T]) -> T:
+    """A field computed from the object's ``record`` alone, declared in the class body where it stands in
+    the schema (``title = record_field(str, ...)``)."""
+
+    def resolve(root: _RecordBacked) -> T:
+        return read(root.record)
+
+    return strawberry.field(resolver=resolve, graphql_type=graphql_type)
+
+
+def node_id(kind: str) -> strawberry.ID:
+    return record_field(strawberry.ID, lambda record: strawberry.ID(gid(kind, record["id"])))
+
+
+def legacy_id() -> str:
+    return record_field(str, lambda record: str(record["id"]))
+
+
+def text(key: str) -> str:
+    return record_field(str, lambda record: str(record[key]))
+
+
+def optional_text(key: str) -> str | None:
+    """Shopify answers null, never an empty string, for an unset SKU."""
+    return record_field(str | None, lambda record: record[key] or None)
+
+
+def integer(key: str) -> int:
+    return record_field(int, lambda record: int(record[key]))
+
+
+def timestamp(key: str) -> DateTime | None:
+    return record_field(DateTime | None, lambda record: graphql_time(record.get(key)))
+
+
+def required_timestamp(key: str) -> DateTime:
+    def read(record: Record) -> DateTime:
+        value = graphql_time(record[key])
+        assert value is not None
+        return value
+
+    return record_field(DateTime, read)
+
+
+def money_set(key: str) -> MoneyBag:
+    """An amount of the record in its own currency (orders carry one currency)."""
+    return record_field(MoneyBag, lambda record: money_bag(record[key], record["currency"]))
 
 
 @strawberry.type
@@ -369,21 +456,10 @@ class Shop:
 class Location:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("Location", self.record["id"]))
-
-    @strawberry.field
-    def legacy_resource_id(self) -> str:
-        return str(self.record["id"])
-
-    @strawberry.field
-    def name(self) -> str:
-        return str(self.record["name"])
-
-    @strawberry.field
-    def is_active(self) -> bool:
-        return bool(self.record["isActive"])
+    id = node_id("Location")
+    legacy_resource_id = legacy_id()
+    name = text("name")
+    is_active = record_field(bool, lambda record: bool(record["isActive"]))
 
 
 @strawberry.type
@@ -435,17 +511,9 @@ class InventoryLevel:
 class InventoryItem:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("InventoryItem", self.record["id"]))
-
-    @strawberry.field
-    def legacy_resource_id(self) -> str:
-        return str(self.record["id"])
-
-    @strawberry.field
-    def tracked(self) -> bool:
-        return bool(self.record["tracked"])
+    id = node_id("InventoryItem")
+    legacy_resource_id = legacy_id()
+    tracked = record_field(bool, lambda record: bool(record["tracked"]))
 
     @strawberry.field
     def sku(self, info: Info) -> str | None:
@@ -467,66 +535,29 @@ class InventoryItem:
             return None
         return InventoryLevel(item_record=self.record, location_id=number)
 
-    @strawberry.field
-    def inventory_levels(
-        self,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[InventoryLevel]:
+    @connection_field(InventoryLevel)
+    def inventory_levels(self, shop: ShopifyShop) -> PageSource[InventoryLevel]:
         records = [{"id": int(location), "location": int(location)} for location in self.record["levels"]]
-        return connection(
-            records,
-            lambda r: r["id"],
-            lambda r: InventoryLevel(item_record=self.record, location_id=r["location"]),
-            first,
-            last,
-            after,
-            before,
-        )
+        return records, lambda r: InventoryLevel(item_record=self.record, location_id=r["location"])
 
-    @strawberry.field
-    def created_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("created_at"))
-
-    @strawberry.field
-    def updated_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("updated_at"))
+    created_at = timestamp("created_at")
+    updated_at = timestamp("updated_at")
 
 
 @strawberry.type
 class ProductVariant:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("ProductVariant", self.record["id"]))
-
-    @strawberry.field
-    def legacy_resource_id(self) -> str:
-        return str(self.record["id"])
-
-    @strawberry.field
-    def title(self) -> str:
-        return str(self.record["title"])
-
-    @strawberry.field
-    def sku(self) -> str | None:
-        return self.record["sku"] or None
-
-    @strawberry.field
-    def price(self) -> Money:
-        return Money(self.record["price"])
-
-    @strawberry.field
-    def compare_at_price(self) -> Money | None:
-        value = self.record.get("compare_at_price")
-        return Money(value) if value else None
-
-    @strawberry.field
-    def position(self) -> int:
-        return int(self.record.get("position") or 1)
+    id = node_id("ProductVariant")
+    legacy_resource_id = legacy_id()
+    title = text("title")
+    sku = optional_text("sku")
+    price = record_field(Money, lambda record: Money(record["price"]))
+    compare_at_price = record_field(
+        Money | None,
+        lambda record: Money(record["compare_at_price"]) if record.get("compare_at_price") else None,
+    )
+    position = record_field(int, lambda record: int(record.get("position") or 1))
 
     @strawberry.field
     def inventory_quantity(self, info: Info) -> int | None:
@@ -545,13 +576,8 @@ class ProductVariant:
         assert product is not None
         return Product(record=product)
 
-    @strawberry.field
-    def created_at(self) -> DateTime | None:
-        return graphql_time(self.record["created_at"])
-
-    @strawberry.field
-    def updated_at(self) -> DateTime | None:
-        return graphql_time(self.record["updated_at"])
+    created_at = timestamp("created_at")
+    updated_at = timestamp("updated_at")
 
 
 @strawberry.type
@@ -594,70 +620,35 @@ class TaxonomyCategory:
     id: strawberry.ID
 
 
+def _position(record: Record) -> Any:
+    return record.get("position") or 0
+
+
 @strawberry.type
 class Product:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("Product", self.record["id"]))
-
-    @strawberry.field
-    def legacy_resource_id(self) -> str:
-        return str(self.record["id"])
-
-    @strawberry.field
-    def title(self) -> str:
-        return str(self.record["title"])
-
-    @strawberry.field
-    def handle(self) -> str:
-        return str(self.record["handle"])
-
-    @strawberry.field
-    def description_html(self) -> HTML:
-        return HTML(self.record["description_html"] or "")
-
-    @strawberry.field
-    def description(self) -> str:
-        return re.sub(r"<[^>]+>", " ", self.record["description_html"] or "").strip()
-
-    @strawberry.field
-    def vendor(self) -> str:
-        return str(self.record["vendor"] or "")
-
-    @strawberry.field
-    def product_type(self) -> str:
-        return str(self.record["product_type"] or "")
-
-    @strawberry.field
-    def tags(self) -> list[str]:
-        return list(self.record["tags"])
-
-    @strawberry.field
-    def status(self) -> ProductStatus:
-        return ProductStatus(self.record["status"])
-
-    @strawberry.field
-    def category(self) -> TaxonomyCategory | None:
-        value = self.record.get("category")
-        return TaxonomyCategory(id=strawberry.ID(value)) if value else None
-
-    @strawberry.field
-    def created_at(self) -> DateTime:
-        value = graphql_time(self.record["created_at"])
-        assert value is not None
-        return value
-
-    @strawberry.field
-    def updated_at(self) -> DateTime:
-        value = graphql_time(self.record["updated_at"])
-        assert value is not None
-        return value
-
-    @strawberry.field
-    def published_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("published_at"))
+    id = node_id("Product")
+    legacy_resource_id = legacy_id()
+    title = text("title")
+    handle = text("handle")
+    description_html = record_field(HTML, lambda record: HTML(record["description_html"] or ""))
+    description = record_field(
+        str, lambda record: re.sub(r"<[^>]+>", " ", record["description_html"] or "").strip()
+    )
+    vendor = record_field(str, lambda record: str(record["vendor"] or ""))
+    product_type = record_field(str, lambda record: str(record["product_type"] or ""))
+    tags = record_field(list[str], lambda record: list(record["tags"]))
+    status = record_field(ProductStatus, lambda record: ProductStatus(record["status"]))
+    category = record_field(
+        TaxonomyCategory | None,
+        lambda record: (
+            TaxonomyCategory(id=strawberry.ID(record["category"])) if record.get("category") else None
+        ),
+    )
+    created_at = required_timestamp("created_at")
+    updated_at = required_timestamp("updated_at")
+    published_at = timestamp("published_at")
 
     @strawberry.field
     def online_store_url(self, info: Info) -> URL | None:
@@ -675,39 +666,13 @@ class Product:
         items = [shop.inventory_item(v["inventory_item_id"]) for v in shop.variants_of(self.record)]
         return any(item is not None and item["tracked"] for item in items)
 
-    @strawberry.field
-    def variants(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        reverse: bool = False,
-    ) -> Connection[ProductVariant]:
-        records = ctx(info).shop.variants_of(self.record)
-        return connection(
-            records,
-            lambda r: r.get("position") or 0,
-            lambda r: ProductVariant(record=r),
-            first,
-            last,
-            after,
-            before,
-            reverse,
-        )
+    @connection_field(ProductVariant, sort_value=_position, reversible=True)
+    def variants(self, shop: ShopifyShop) -> PageSource[ProductVariant]:
+        return shop.variants_of(self.record), lambda r: ProductVariant(record=r)
 
-    @strawberry.field
-    def media(
-        self,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        reverse: bool = False,
-    ) -> Connection[Media]:
-        records = [{**m, "position": i} for i, m in enumerate(self.record["media"])]
-        return connection(records, lambda r: r["position"], media_image, first, last, after, before, reverse)
+    @connection_field(Media, sort_value=_position, reversible=True)
+    def media(self, shop: ShopifyShop) -> PageSource[Media]:
+        return [{**m, "position": i} for i, m in enumerate(self.record["media"])], media_image
 
 
 @strawberry.type
@@ -715,29 +680,12 @@ class LineItem:
     record: strawberry.Private[Record]
     currency: strawberry.Private[str]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("LineItem", self.record["id"]))
-
-    @strawberry.field
-    def sku(self) -> str | None:
-        return self.record["sku"] or None
-
-    @strawberry.field
-    def title(self) -> str:
-        return str(self.record["title"])
-
-    @strawberry.field
-    def name(self) -> str:
-        return str(self.record["title"])
-
-    @strawberry.field
-    def quantity(self) -> int:
-        return int(self.record["quantity"])
-
-    @strawberry.field
-    def current_quantity(self) -> int:
-        return int(self.record["quantity"])
+    id = node_id("LineItem")
+    sku = optional_text("sku")
+    title = text("title")
+    name = text("title")
+    quantity = integer("quantity")
+    current_quantity = integer("quantity")
 
     @strawberry.field
     def original_unit_price_set(self) -> MoneyBag:
@@ -759,17 +707,9 @@ class FulfillmentOrderLineItem:
     record: strawberry.Private[Record]
     order: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("FulfillmentOrderLineItem", self.record["id"]))
-
-    @strawberry.field
-    def total_quantity(self) -> int:
-        return int(self.record["total_quantity"])
-
-    @strawberry.field
-    def remaining_quantity(self) -> int:
-        return int(self.record["remaining_quantity"])
+    id = node_id("FulfillmentOrderLineItem")
+    total_quantity = integer("total_quantity")
+    remaining_quantity = integer("remaining_quantity")
 
     @strawberry.field
     def line_item(self) -> LineItem:
@@ -781,42 +721,16 @@ class FulfillmentOrderLineItem:
 class FulfillmentOrder:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("FulfillmentOrder", self.record["id"]))
+    id = node_id("FulfillmentOrder")
+    status = record_field(FulfillmentOrderStatus, lambda record: FulfillmentOrderStatus(record["status"]))
+    created_at = timestamp("created_at")
+    updated_at = timestamp("updated_at")
 
-    @strawberry.field
-    def status(self) -> FulfillmentOrderStatus:
-        return FulfillmentOrderStatus(self.record["status"])
-
-    @strawberry.field
-    def created_at(self) -> DateTime | None:
-        return graphql_time(self.record["created_at"])
-
-    @strawberry.field
-    def updated_at(self) -> DateTime | None:
-        return graphql_time(self.record["updated_at"])
-
-    @strawberry.field
-    def line_items(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[FulfillmentOrderLineItem]:
-        order = ctx(info).shop.order(self.record["order_id"])
+    @connection_field(FulfillmentOrderLineItem)
+    def line_items(self, shop: ShopifyShop) -> PageSource[FulfillmentOrderLineItem]:
+        order = shop.order(self.record["order_id"])
         assert order is not None
-        return connection(
-            self.record["line_items"],
-            lambda r: r["id"],
-            lambda r: FulfillmentOrderLineItem(record=r, order=order),
-            first,
-            last,
-            after,
-            before,
-        )
+        return self.record["line_items"], lambda r: FulfillmentOrderLineItem(record=r, order=order)
 
     @strawberry.field
     def order(self, info: Info) -> Order:
@@ -836,13 +750,8 @@ class FulfillmentTrackingInfo:
 class Fulfillment:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("Fulfillment", self.record["id"]))
-
-    @strawberry.field
-    def status(self) -> FulfillmentStatus:
-        return FulfillmentStatus(self.record["status"])
+    id = node_id("Fulfillment")
+    status = record_field(FulfillmentStatus, lambda record: FulfillmentStatus(record["status"]))
 
     @strawberry.field
     def tracking_info(self, first: int | None = None) -> list[FulfillmentTrackingInfo]:
@@ -854,98 +763,40 @@ class Fulfillment:
         ]
         return infos[:first] if first is not None else infos
 
-    @strawberry.field
-    def created_at(self) -> DateTime | None:
-        return graphql_time(self.record["created_at"])
-
-    @strawberry.field
-    def updated_at(self) -> DateTime | None:
-        return graphql_time(self.record["updated_at"])
+    created_at = timestamp("created_at")
+    updated_at = timestamp("updated_at")
 
 
 @strawberry.type
 class Order:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("Order", self.record["id"]))
-
-    @strawberry.field
-    def legacy_resource_id(self) -> str:
-        return str(self.record["id"])
-
-    @strawberry.field
-    def name(self) -> str:
-        return str(self.record["name"])
-
-    @strawberry.field
-    def email(self) -> str | None:
-        return self.record.get("email")
-
-    @strawberry.field
-    def created_at(self) -> DateTime:
-        value = graphql_time(self.record["created_at"])
-        assert value is not None
-        return value
-
-    @strawberry.field
-    def updated_at(self) -> DateTime:
-        value = graphql_time(self.record["updated_at"])
-        assert value is not None
-        return value
-
-    @strawberry.field
-    def processed_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("processed_at"))
-
-    @strawberry.field
-    def cancelled_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("cancelled_at"))
-
-    @strawberry.field
-    def closed_at(self) -> DateTime | None:
-        return graphql_time(self.record.get("closed_at"))
-
-    @strawberry.field
-    def display_financial_status(self) -> OrderDisplayFinancialStatus | None:
-        return OrderDisplayFinancialStatus(self.record["financial_status"])
+    id = node_id("Order")
+    legacy_resource_id = legacy_id()
+    name = text("name")
+    email = record_field(str | None, lambda record: record.get("email"))
+    created_at = required_timestamp("created_at")
+    updated_at = required_timestamp("updated_at")
+    processed_at = timestamp("processed_at")
+    cancelled_at = timestamp("cancelled_at")
+    closed_at = timestamp("closed_at")
+    display_financial_status = record_field(
+        OrderDisplayFinancialStatus | None,
+        lambda record: OrderDisplayFinancialStatus(record["financial_status"]),
+    )
 
     @strawberry.field
     def display_fulfillment_status(self, info: Info) -> OrderDisplayFulfillmentStatus:
         return OrderDisplayFulfillmentStatus(ctx(info).shop.display_fulfillment_status(self.record))
 
-    @strawberry.field
-    def currency_code(self) -> CurrencyCode:
-        return CurrencyCode(self.record["currency"])
-
-    @strawberry.field
-    def current_total_price_set(self) -> MoneyBag:
-        return money_bag(self.record["total"], self.record["currency"])
-
-    @strawberry.field
-    def total_price_set(self) -> MoneyBag:
-        return money_bag(self.record["total"], self.record["currency"])
-
-    @strawberry.field
-    def current_subtotal_price_set(self) -> MoneyBag:
-        return money_bag(self.record["subtotal"], self.record["currency"])
-
-    @strawberry.field
-    def subtotal_price_set(self) -> MoneyBag:
-        return money_bag(self.record["subtotal"], self.record["currency"])
-
-    @strawberry.field
-    def total_shipping_price_set(self) -> MoneyBag:
-        return money_bag(self.record["shipping"], self.record["currency"])
-
-    @strawberry.field
-    def total_tax_set(self) -> MoneyBag:
-        return money_bag(self.record["tax"], self.record["currency"])
-
-    @strawberry.field
-    def current_total_tax_set(self) -> MoneyBag:
-        return money_bag(self.record["tax"], self.record["currency"])
+    currency_code = record_field(CurrencyCode, lambda record: CurrencyCode(record["currency"]))
+    current_total_price_set = money_set("total")
+    total_price_set = money_set("total")
+    current_subtotal_price_set = money_set("subtotal")
+    subtotal_price_set = money_set("subtotal")
+    total_shipping_price_set = money_set("shipping")
+    total_tax_set = money_set("tax")
+    current_total_tax_set = money_set("tax")
 
     @strawberry.field
     def shipping_address(self) -> MailingAddress | None:
@@ -965,40 +816,14 @@ class Order:
             phone=address["phone"],
         )
 
-    @strawberry.field
-    def line_items(
-        self,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[LineItem]:
-        return connection(
-            self.record["line_items"],
-            lambda r: r["id"],
-            lambda r: LineItem(record=r, currency=self.record["currency"]),
-            first,
-            last,
-            after,
-            before,
-        )
+    @connection_field(LineItem)
+    def line_items(self, shop: ShopifyShop) -> PageSource[LineItem]:
+        return self.record["line_items"], lambda r: LineItem(record=r, currency=self.record["currency"])
 
-    @strawberry.field
-    def fulfillment_orders(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[FulfillmentOrder]:
-        shop = ctx(info).shop
-        records = [
-            fo for fo in (shop.fulfillment_order(i) for i in self.record["fulfillment_order_ids"]) if fo
-        ]
-        return connection(
-            records, lambda r: r["id"], lambda r: FulfillmentOrder(record=r), first, last, after, before
-        )
+    @connection_field(FulfillmentOrder)
+    def fulfillment_orders(self, shop: ShopifyShop) -> PageSource[FulfillmentOrder]:
+        found = (shop.fulfillment_order(i) for i in self.record["fulfillment_order_ids"])
+        return [fo for fo in found if fo], lambda r: FulfillmentOrder(record=r)
 
     @strawberry.field
     def fulfillments(self, info: Info, first: int | None = None) -> list[Fulfillment]:
@@ -1016,7 +841,7 @@ def _variant_skus(shop: ShopifyShop, product: Record) -> list[str]:
     return [v["sku"] for v in shop.variants_of(product) if v["sku"]]
 
 
-def product_fields(shop: ShopifyShop) -> dict[str, Callable[[Record], Any]]:
+def product_fields(shop: ShopifyShop) -> dict[str, Getter]:
     return {
         "title": lambda p: p["title"],
         "status": lambda p: p["status"].lower(),
@@ -1033,7 +858,7 @@ def product_fields(shop: ShopifyShop) -> dict[str, Callable[[Record], Any]]:
     }
 
 
-def order_fields(shop: ShopifyShop) -> dict[str, Callable[[Record], Any]]:
+def order_fields(shop: ShopifyShop) -> dict[str, Getter]:
     def status(order: Record) -> str:
         if order.get("cancelled_at"):
             return "cancelled"
@@ -1058,20 +883,62 @@ def order_fields(shop: ShopifyShop) -> dict[str, Callable[[Record], Any]]:
     }
 
 
-PRODUCT_SORT = {
-    ProductSortKeys.CREATED_AT: "created_at",
-    ProductSortKeys.UPDATED_AT: "updated_at",
-    ProductSortKeys.PUBLISHED_AT: "published_at",
-    ProductSortKeys.TITLE: "title",
-    ProductSortKeys.VENDOR: "vendor",
-    ProductSortKeys.PRODUCT_TYPE: "product_type",
-    ProductSortKeys.INVENTORY_TOTAL: "inventory_total",
-}
-ORDER_SORT = {
-    OrderSortKeys.CREATED_AT: "created_at",
-    OrderSortKeys.UPDATED_AT: "updated_at",
-    OrderSortKeys.PROCESSED_AT: "processed_at",
-}
+@dataclasses.dataclass(frozen=True)
+class Search(Generic[T]):
+    """A root list filtered by Shopify's search syntax; a sort key with no field sorts by id."""
+
+    records: Callable[[ShopifyShop], Sequence[Record]]
+    fields: Callable[[ShopifyShop], dict[str, Getter]]
+    default_field: str
+    sort_fields: dict[Any, str]
+    wrap: Callable[[Record], T]
+
+    def connection(
+        self,
+        shop: ShopifyShop,
+        query: str | None,
+        sort_key: enum.Enum,
+        first: int | None,
+        last: int | None,
+        after: str | None,
+        before: str | None,
+        reverse: bool,
+    ) -> Connection[T]:
+        fields = self.fields(shop)
+        terms = parse_query(query)
+        found = [
+            record for record in self.records(shop) if matches(record, terms, fields, self.default_field)
+        ]
+        getter = fields.get(self.sort_fields.get(sort_key, "id"), fields["id"])
+        return connection(found, getter, self.wrap, first, last, after, before, reverse)
+
+
+PRODUCT_SEARCH = Search(
+    records=ShopifyShop.products,
+    fields=product_fields,
+    default_field="title",
+    sort_fields={
+        ProductSortKeys.CREATED_AT: "created_at",
+        ProductSortKeys.UPDATED_AT: "updated_at",
+        ProductSortKeys.PUBLISHED_AT: "published_at",
+        ProductSortKeys.TITLE: "title",
+        ProductSortKeys.VENDOR: "vendor",
+        ProductSortKeys.PRODUCT_TYPE: "product_type",
+        ProductSortKeys.INVENTORY_TOTAL: "inventory_total",
+    },
+    wrap=lambda r: Product(record=r),
+)
+ORDER_SEARCH = Search(
+    records=ShopifyShop.orders,
+    fields=order_fields,
+    default_field="name",
+    sort_fields={
+        OrderSortKeys.CREATED_AT: "created_at",
+        OrderSortKeys.UPDATED_AT: "updated_at",
+        OrderSortKeys.PROCESSED_AT: "processed_at",
+    },
+    wrap=lambda r: Order(record=r),
+)
 
 
 # Inputs ---------------------------------------------------------------------------------------------
@@ -1135,22 +1002,6 @@ class FileSetInput:
 
 
 @strawberry.input
-class ProductSetInput:
-    id: strawberry.ID | None = strawberry.UNSET
-    title: str | None = strawberry.UNSET
-    description_html: str | None = strawberry.UNSET
-    handle: str | None = strawberry.UNSET
-    vendor: str | None = strawberry.UNSET
-    product_type: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    status: ProductStatus | None = strawberry.UNSET
-    category: strawberry.ID | None = strawberry.UNSET
-    product_options: list[OptionSetInput] | None = strawberry.UNSET
-    variants: list[ProductVariantSetInput] | None = strawberry.UNSET
-    files: list[FileSetInput] | None = strawberry.UNSET
-
-
-@strawberry.input
 class ProductUpdateInput:
     id: strawberry.ID | None = strawberry.UNSET
     title: str | None = strawberry.UNSET
@@ -1160,6 +1011,16 @@ class ProductUpdateInput:
     product_type: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     status: ProductStatus | None = strawberry.UNSET
+
+
+@strawberry.input
+class ProductSetInput(ProductUpdateInput):
+    # productSet takes every productUpdate field, in the same order, then the lists it replaces.
+
+    category: strawberry.ID | None = strawberry.UNSET
+    product_options: list[OptionSetInput] | None = strawberry.UNSET
+    variants: list[ProductVariantSetInput] | None = strawberry.UNSET
+    files: list[FileSetInput] | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -1260,30 +1121,22 @@ class UserError:
 
 
 @strawberry.type
-class ProductSetUserError:
-    field: list[str] | None
-    message: str
+class ProductSetUserError(UserError):
     code: ProductSetUserErrorCode | None
 
 
 @strawberry.type
-class ProductVariantsBulkUpdateUserError:
-    field: list[str] | None
-    message: str
+class ProductVariantsBulkUpdateUserError(UserError):
     code: ProductVariantsBulkUpdateUserErrorCode | None
 
 
 @strawberry.type
-class InventorySetQuantitiesUserError:
-    field: list[str] | None
-    message: str
+class InventorySetQuantitiesUserError(UserError):
     code: InventorySetQuantitiesUserErrorCode | None
 
 
 @strawberry.type
-class InventoryAdjustQuantitiesUserError:
-    field: list[str] | None
-    message: str
+class InventoryAdjustQuantitiesUserError(UserError):
     code: InventoryAdjustQuantitiesUserErrorCode | None
 
 
@@ -1320,17 +1173,9 @@ class ProductVariantsBulkUpdatePayload:
 class InventoryChange:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def name(self) -> str:
-        return str(self.record["name"])
-
-    @strawberry.field
-    def delta(self) -> int:
-        return int(self.record["delta"])
-
-    @strawberry.field
-    def quantity_after_change(self) -> int | None:
-        return self.record.get("quantity_after_change")
+    name = text("name")
+    delta = integer("delta")
+    quantity_after_change = record_field(int | None, lambda record: record.get("quantity_after_change"))
 
     @strawberry.field
     def item(self, info: Info) -> InventoryItem | None:
@@ -1342,23 +1187,10 @@ class InventoryChange:
 class InventoryAdjustmentGroup:
     record: strawberry.Private[Record]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(gid("InventoryAdjustmentGroup", self.record["id"]))
-
-    @strawberry.field
-    def created_at(self) -> DateTime:
-        value = graphql_time(self.record["created_at"])
-        assert value is not None
-        return value
-
-    @strawberry.field
-    def reason(self) -> str:
-        return str(self.record["reason"])
-
-    @strawberry.field
-    def reference_document_uri(self) -> str | None:
-        return self.record.get("reference_document_uri")
+    id = node_id("InventoryAdjustmentGroup")
+    created_at = required_timestamp("created_at")
+    reason = text("reason")
+    reference_document_uri = record_field(str | None, lambda record: record.get("reference_document_uri"))
 
     @strawberry.field
     def changes(self, quantity_names: list[str] | None = None) -> list[InventoryChange]:
@@ -1410,9 +1242,7 @@ class Query:
             url=URL(ctx(info).base_url),
         )
 
-    @strawberry.field
-    def product(self, info: Info, id: strawberry.ID) -> Product | None:  # noqa: A002 - Shopify's name
-        return node_or_none(Product, ctx(info).shop.product(parse_gid(id, "Product")))
+    product = node_field(Product, ShopifyShop.product)
 
     @strawberry.field
     def products(
@@ -1426,54 +1256,17 @@ class Query:
         sort_key: ProductSortKeys = ProductSortKeys.ID,
         reverse: bool = False,
     ) -> Connection[Product]:
-        shop = ctx(info).shop
-        return search_connection(
-            shop.products(),
-            product_fields(shop),
-            query,
-            "title",
-            PRODUCT_SORT.get(sort_key, "id"),
-            lambda r: Product(record=r),
-            first,
-            last,
-            after,
-            before,
-            reverse,
-        )
+        return PRODUCT_SEARCH.connection(ctx(info).shop, query, sort_key, first, last, after, before, reverse)
 
-    @strawberry.field
-    def product_variant(self, info: Info, id: strawberry.ID) -> ProductVariant | None:  # noqa: A002
-        return node_or_none(ProductVariant, ctx(info).shop.variant(parse_gid(id, "ProductVariant")))
+    product_variant = node_field(ProductVariant, ShopifyShop.variant)
+    inventory_item = node_field(InventoryItem, ShopifyShop.inventory_item)
+    location = node_field(Location, lambda _shop, number: ShopifyShop.location(number))
 
-    @strawberry.field
-    def inventory_item(self, info: Info, id: strawberry.ID) -> InventoryItem | None:  # noqa: A002
-        return node_or_none(InventoryItem, ctx(info).shop.inventory_item(parse_gid(id, "InventoryItem")))
+    @connection_field(Location)
+    def locations(self, shop: ShopifyShop) -> PageSource[Location]:
+        return [dict(loc) for loc in LOCATIONS], lambda r: Location(record=r)
 
-    @strawberry.field
-    def location(self, id: strawberry.ID) -> Location | None:  # noqa: A002
-        return node_or_none(Location, ShopifyShop.location(parse_gid(id, "Location")))
-
-    @strawberry.field
-    def locations(
-        self,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Location]:
-        return connection(
-            [dict(loc) for loc in LOCATIONS],
-            lambda r: r["id"],
-            lambda r: Location(record=r),
-            first,
-            last,
-            after,
-            before,
-        )
-
-    @strawberry.field
-    def order(self, info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
-        return node_or_none(Order, ctx(info).shop.order(parse_gid(id, "Order")))
+    order = node_field(Order, ShopifyShop.order)
 
     @strawberry.field
     def orders(
@@ -1487,26 +1280,9 @@ class Query:
         sort_key: OrderSortKeys = OrderSortKeys.PROCESSED_AT,
         reverse: bool = False,
     ) -> Connection[Order]:
-        shop = ctx(info).shop
-        return search_connection(
-            shop.orders(),
-            order_fields(shop),
-            query,
-            "name",
-            ORDER_SORT.get(sort_key, "id"),
-            lambda r: Order(record=r),
-            first,
-            last,
-            after,
-            before,
-            reverse,
-        )
+        return ORDER_SEARCH.connection(ctx(info).shop, query, sort_key, first, last, after, before, reverse)
 
-    @strawberry.field
-    def fulfillment_order(self, info: Info, id: strawberry.ID) -> FulfillmentOrder | None:  # noqa: A002
-        return node_or_none(
-            FulfillmentOrder, ctx(info).shop.fulfillment_order(parse_gid(id, "FulfillmentOrder"))
-        )
+    fulfillment_order = node_field(FulfillmentOrder, ShopifyShop.fulfillment_order)
 
 
 @strawberry.type

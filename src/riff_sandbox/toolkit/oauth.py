@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 from riff_sandbox.toolkit.store import DocumentStore
-from riff_sandbox.toolkit.timeutil import isoformat_utc, utcnow
+from riff_sandbox.toolkit.timeutil import isoformat_utc, parse_datetime, utcnow
 from riff_sandbox.toolkit.tokens import TOKENS, TokenRegistry
 
 
@@ -21,6 +21,17 @@ def basic_client_ok(authorization: str, client_id: str, client_secret: str) -> b
     except (binascii.Error, UnicodeDecodeError):
         return False  # garbage is a failed client authentication, not a server error
     return decoded == f"{client_id}:{client_secret}"
+
+
+def bearer_token_ok(tokens: TokenRegistry, authorization: str, kind: str) -> bool:
+    """Whether an ``Authorization: Bearer`` header carries an unexpired token of ``kind`` issued here."""
+    if not authorization.lower().startswith("bearer "):
+        return False
+    record = tokens.get(authorization[7:].strip())
+    if record is None or record.get("kind") != kind:
+        return False
+    expires = record.get("expires_at")
+    return bool(expires) and parse_datetime(str(expires)) > utcnow()
 
 
 def form_fields(body: str) -> dict[str, str]:

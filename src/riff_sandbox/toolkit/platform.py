@@ -52,6 +52,30 @@ class ControlError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class PurchaseRequest:
+    """The buyer simulator's request (``POST /_sandbox/purchase``) as the platforms with quantities read it:
+    ``listing_id`` stays in the body, each platform parses its own kind of id."""
+
+    quantity: int
+    buyer_index: int | None  # which demo buyer; None lets the platform pick
+    paid: bool
+    wait_for_webhooks: bool
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> PurchaseRequest:
+        quantity = body.get("quantity", 1)
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            raise ControlError(422, "invalid_quantity", "quantity must be an integer")
+        buyer_index = body.get("buyer_index")
+        return cls(
+            quantity=quantity,
+            buyer_index=buyer_index if isinstance(buyer_index, int) else None,
+            paid=body.get("paid", True) is not False,
+            wait_for_webhooks=body.get("wait_for_webhooks", True) is not False,
+        )
+
+
 class SandboxPlatform(ABC):
     name: ClassVar[str]
     # Path prefix of the platform's API; the client's base URL is the sandbox base URL plus this.

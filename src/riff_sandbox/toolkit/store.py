@@ -189,6 +189,31 @@ class DocumentStore:
         self._engine.dispose()
 
 
+class SeededCollection:
+    """A collection that only a seed writes (the research sandboxes' search indexes): read from the store on
+    first use, then shared until ``forget`` (called when seeding). Callers must not change the documents."""
+
+    def __init__(self, store: DocumentStore, collection: str) -> None:
+        self._store = store
+        self._collection = collection
+        self._lock = threading.Lock()
+        self._documents: list[Document] | None = None
+
+    def all(self) -> list[Document]:
+        with self._lock:
+            cached = self._documents
+        if cached is None:
+            with self._store.transaction() as tx:
+                cached = tx.list(self._collection)
+            with self._lock:
+                self._documents = cached
+        return cached
+
+    def forget(self) -> None:
+        with self._lock:
+            self._documents = None
+
+
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself (pysqlite's own implicit BEGIN is
     # deferred, which lets two writers deadlock on upgrade).

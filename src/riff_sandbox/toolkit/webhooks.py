@@ -23,6 +23,7 @@ from riff_sandbox.toolkit.timeutil import isoformat_utc, utcnow
 REGISTRATIONS = "_webhooks"
 DELIVERIES = "_deliveries"
 DELIVERY_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+REPORT_WAIT_SECONDS = 10.0  # how long a control call waits for the deliveries it reports
 MAX_RESPONSE_BODY_CHARS = 2_000
 
 
@@ -185,3 +186,14 @@ def wait_for(futures: Iterable[Future[Document]], timeout: float) -> list[Docume
     futures = list(futures)
     done, _ = wait(futures, timeout=timeout)
     return [f.result() for f in futures if f in done]
+
+
+def delivery_report(futures: list[Future[Document]], wait: bool) -> list[dict[str, Any]]:
+    """What a control call (a purchase, a seller edit) answers about the webhooks it fired: each finished
+    delivery's outcome, or only ``pending`` per delivery when the caller chose not to wait."""
+    if not wait:
+        return [{"status": "pending"} for _ in futures]
+    return [
+        {k: d[k] for k in ("id", "topic", "url", "status", "response_status", "error")}
+        for d in wait_for(futures, REPORT_WAIT_SECONDS)
+    ]

@@ -4,6 +4,7 @@ window is one second (60 requests per second) instead of Discogs' minute, so pac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -27,14 +28,20 @@ CONFIG = {"username": "riff_records", "user_agent": USER_AGENT, "rate_limit_wind
 INVENTORY = "/users/riff_records/inventory"
 
 
+def _running(
+    tmp_path_factory: pytest.TempPathFactory, name: str, seed_size: int
+) -> AbstractContextManager[RunningSandbox]:
+    return running(
+        "discogs",
+        tmp_path_factory.mktemp(name),
+        seed_size=seed_size,
+        rate_limit_window_seconds=WINDOW_SECONDS,
+    )
+
+
 @pytest.fixture(scope="module")
 def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    with running(
-        "discogs",
-        tmp_path_factory.mktemp("discogs"),
-        seed_size=SEED_SIZE,
-        rate_limit_window_seconds=WINDOW_SECONDS,
-    ) as sandbox:
+    with _running(tmp_path_factory, "discogs", SEED_SIZE) as sandbox:
         yield sandbox
 
 
@@ -47,12 +54,7 @@ def sandbox(module_sandbox: RunningSandbox) -> RunningSandbox:
 @pytest.fixture(scope="module")
 def module_small_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     """150 listings (2 pages): for behaviour that does not need the full inventory."""
-    with running(
-        "discogs",
-        tmp_path_factory.mktemp("discogs-small"),
-        seed_size=SMALL_SEED_SIZE,
-        rate_limit_window_seconds=WINDOW_SECONDS,
-    ) as sandbox:
+    with _running(tmp_path_factory, "discogs-small", SMALL_SEED_SIZE) as sandbox:
         yield sandbox
 
 

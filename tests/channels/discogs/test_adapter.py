@@ -14,6 +14,7 @@ from riff.channels.contract import EndReason, ListingSnapshot, OrderStatus, Prod
 from riff.channels.discogs.client import DiscogsClient
 from riff.channels.discogs.mapping import RECORD_KEY
 from riff.channels.errors import AuthExpired, NotFound, Rejected
+from riff.channels.http import HttpWiring
 from riff_sandbox.runner import RunningSandbox
 
 from .conftest import make_channel
@@ -150,7 +151,7 @@ def test_user_agent_is_required(sandbox: RunningSandbox) -> None:
 
     async def scenario() -> None:
         # A client that sends no User-Agent: Discogs (and the sandbox) answer an empty 403.
-        client = DiscogsClient(sandbox.token or "", user_agent="", base_url=sandbox.api_base_url)
+        client = DiscogsClient(sandbox.token or "", HttpWiring(sandbox.api_base_url), user_agent="")
         try:
             with pytest.raises(AuthExpired) as refused:
                 await client.get_release(1900001)

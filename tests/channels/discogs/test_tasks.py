@@ -22,7 +22,7 @@ from riff.records.schemas import RecordCreate
 from riff.sync.models import SyncEvent
 from riff_sandbox.runner import RunningSandbox
 
-from ..helpers import read_jobs
+from ..helpers import publish_through_api, read_jobs
 from .conftest import SMALL_SEED_SIZE, create_discogs_account
 
 
@@ -118,9 +118,7 @@ def test_publish_a_record_through_the_api(
         )
         product_id = product.id
 
-    accepted = owner_client.post(f"/api/products/{product_id}/listings/discogs")
-    assert accepted.status_code == 202, accepted.text
-    assert worker.process_available() == 1
+    publish_through_api(owner_client, worker, product_id, "discogs")
 
     with database.read_session() as session:
         listing = session.scalars(sa.select(Listing).where(Listing.product_id == product_id)).one()

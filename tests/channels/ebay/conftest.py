@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from riff.channels import service
-from riff.channels.contract import ImageRef, ProductSnapshot
+from riff.channels.contract import ProductSnapshot
 from riff.channels.ebay.adapter import EbayChannel
 from riff.channels.http import RequestCounters
 from riff.channels.schemas import AccountCreate
@@ -22,7 +21,7 @@ from riff_sandbox.ebay import consts as sandbox_consts
 if TYPE_CHECKING:
     from riff_sandbox.runner import RunningSandbox
 
-from ..factories import WEBHOOK_TOKEN
+from ..factories import WEBHOOK_TOKEN, product_snapshot
 
 SHIPPING_PROFILE = "252277357017"
 RETURN_PROFILE = "252277356017"
@@ -63,22 +62,8 @@ def make_channel(
 
 
 def product(sku: str = "RIFF-T-0001", **overrides: Any) -> ProductSnapshot:
-    values: dict[str, Any] = {
-        "product_id": 7,
-        "sku": sku,
-        "title": "Fender Stratocaster 1965 Sunburst",
-        "brand": "Fender",
-        "model": "Stratocaster",
-        "year": 1965,
-        "finish": "Sunburst",
-        "condition": "excellent",
-        "description": "<p>Refretted in 1990; original pickups.</p>",
-        "price": Decimal("12500.00"),
-        "currency": "GBP",
-        "images": [ImageRef(url=f"https://img.example.com/{sku}/{i}.jpg", position=i) for i in range(2)],
-    }
-    values.update(overrides)
-    return ProductSnapshot(**values)
+    values = {"product_id": 7, "description": "<p>Refretted in 1990; original pickups.</p>", **overrides}
+    return product_snapshot(sku, **values)
 
 
 def create_ebay_account(

@@ -24,6 +24,7 @@ from riff_sandbox.ebay import consts as sandbox_consts
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import running
 
+from ..helpers import publish_three_ways, run_scenario
 from .conftest import SECRETS, calls, make_channel, product
 
 T = TypeVar("T")
@@ -31,11 +32,7 @@ NS = {"e": "urn:ebay:apis:eBLBaseComponents"}
 
 
 def run(sandbox: RunningSandbox, scenario: Callable[[EbayChannel], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with make_channel(sandbox, **config) as channel:
-            return await scenario(channel)
-
-    return asyncio.run(main())
+    return run_scenario(lambda: make_channel(sandbox, **config), scenario)
 
 
 def body_xml(request: dict[str, Any]) -> Any:
@@ -113,13 +110,7 @@ class TestPublish:
         assert ref.state == RemoteState.LIVE
 
     def test_a_retried_publish_never_creates_a_second_listing(self, sandbox: RunningSandbox) -> None:
-        async def scenario(channel: EbayChannel) -> tuple[str, str, str]:
-            first = await channel.publish(product())
-            by_sku = await channel.publish(product())  # a retry that lost the id: found by SKU
-            by_id = await channel.publish(product(), remote_id=first.id)
-            return first.id, by_sku.id, by_id.id
-
-        first, again, by_id = run(sandbox, scenario)
+        first, again, by_id = run(sandbox, lambda channel: publish_three_ways(channel, product()))
         assert first == again == by_id
         assert len(calls(sandbox, "AddFixedPriceItem")) == 1
 

@@ -14,7 +14,7 @@ from lxml import etree
 
 from riff.channels import service
 from riff.channels.ebay.tasks import PENDING_INVENTORY, WARNINGS
-from riff.channels.models import AccountStatus, ChannelCategoryMapping, ChannelEvent, Listing
+from riff.channels.models import AccountStatus, ChannelEvent, Listing
 from riff.channels.models import ListingState as State
 from riff.core.clock import FrozenClock, utcnow
 from riff.core.db import Database
@@ -25,8 +25,15 @@ from riff_sandbox.ebay import consts as sandbox_consts
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import WebhookReceiver
 
-from ..factories import WEBHOOK_TOKEN, create_category, create_product
-from ..helpers import new_product_id, read_account, read_jobs, read_listing
+from ..factories import WEBHOOK_TOKEN, create_product_mapped_to
+from ..helpers import (
+    new_product_id,
+    publish_through_api,
+    queue_publish,
+    read_account,
+    read_jobs,
+    read_listing,
+)
 from .conftest import calls, create_ebay_account
 
 NS = {"e": "urn:ebay:apis:eBLBaseComponents"}
@@ -34,11 +41,6 @@ NS = {"e": "urn:ebay:apis:eBLBaseComponents"}
 
 def _secrets(database: Database, settings: Settings, account_id: int) -> dict[str, str]:
     return service.read_secrets(SecretBox(load_secret_key(settings)), read_account(database, account_id))
-
-
-def _publish(database: Database, product_id: int) -> None:
-    with database.session() as session:
-        service.publish_product(session, service.get_product(session, product_id), "ebay")
 
 
 class TestPublishUpdateEnd:
@@ -52,9 +54,7 @@ class TestPublishUpdateEnd:
     ) -> None:
         account_id = create_ebay_account(database, settings, sandbox, postal_code=None)
         product_id = new_product_id(database)
-        accepted = owner_client.post(f"/api/products/{product_id}/listings/ebay")
-        assert accepted.status_code == 202, accepted.text
-        assert worker.process_available() == 1
+        publish_through_api(owner_client, worker, product_id, "ebay")
         listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_url and listing.remote_id in listing.remote_url
@@ -93,7 +93,7 @@ class TestPublishUpdateEnd:
     ) -> None:
         product_ids = [new_product_id(database, sku=f"RIFF-2000000{n}") for n in range(9)]
         for product_id in product_ids:
-            _publish(database, product_id)
+            queue_publish(database, product_id, "ebay")
         assert worker.process_available() == 9
         sandbox.control.clear_requests()
 
@@ -125,7 +125,7 @@ class TestPublishUpdateEnd:
     ) -> None:
         product_ids = [new_product_id(database, sku=f"RIFF-3000000{n}") for n in range(2)]
         for product_id in product_ids:
-            _publish(database, product_id)
+            queue_publish(database, product_id, "ebay")
         worker.process_available()
         ended = read_listing(database, product_ids[0])
         sandbox.control.edit_listing(ended.remote_id or "", status="Ended")  # ended by the seller on eBay
@@ -163,7 +163,7 @@ class TestFaults:
             json={"daily_call_limits": {"AddFixedPriceItem": 0}},
         ).raise_for_status()
         product_id = new_product_id(database)
-        _publish(database, product_id)
+        queue_publish(database, product_id, "ebay")
         started = frozen_clock.now
         worker.process_available()
         job = read_jobs(database, "ebay.publish")[0]
@@ -177,7 +177,7 @@ class TestFaults:
     ) -> None:
         sandbox.control.revoke_token(sandbox_consts.DEFAULT_REFRESH_TOKEN)
         product_id = new_product_id(database)
-        _publish(database, product_id)
+        queue_publish(database, product_id, "ebay")
         worker.process_available()
         job = read_jobs(database, "ebay.publish")[0]
         assert job.status == "failed" and job.attempts == 1 and job.last_error_retryable is False
@@ -192,7 +192,7 @@ class TestFaults:
 
         # No retry storm: the next job fails without calling eBay at all.
         before = len(sandbox.control.requests())
-        _publish(database, new_product_id(database, sku="RIFF-10000002"))
+        queue_publish(database, new_product_id(database, sku="RIFF-10000002"), "ebay")
         worker.process_available()
         assert [j.status for j in read_jobs(database, "ebay.publish")] == ["failed", "failed"]
         assert len(sandbox.control.requests()) == before
@@ -206,13 +206,7 @@ class TestFaults:
         worker: Any,
     ) -> None:
         with database.session() as session:
-            category = create_category(session, slug="oddities")
-            session.add(
-                ChannelCategoryMapping(
-                    category_id=category.id, channel="ebay", remote_ids=["99999"], remote_names=["Nowhere"]
-                )
-            )
-            product_id = create_product(session, category=category).id
+            product_id = create_product_mapped_to(session, channel="ebay", remote_id="99999").id
         owner_client.post(f"/api/products/{product_id}/listings/ebay")
         worker.process_available()
         job = read_jobs(database, "ebay.publish")[0]
@@ -234,7 +228,7 @@ class TestNotifications:
         self, client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
         product_id = new_product_id(database)
-        _publish(database, product_id)
+        queue_publish(database, product_id, "ebay")
         worker.process_available()
         listing = read_listing(database, product_id)
         with WebhookReceiver() as receiver:

@@ -14,10 +14,8 @@ import pytest
 
 from riff.channels.contract import (
     EndReason,
-    ImageRef,
     ListingSnapshot,
     OrderStatus,
-    ProductSnapshot,
     RemoteState,
 )
 from riff.channels.errors import AuthExpired, Rejected, Transient
@@ -27,6 +25,8 @@ from riff.core.clock import utcnow
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import running
 
+from ..factories import product_snapshot
+from ..helpers import publish_three_ways, run_scenario
 from .conftest import make_channel
 
 T = TypeVar("T")
@@ -35,29 +35,10 @@ ELECTRIC_GUITARS = "dfd39027-d134-4353-b9e4-57dc6be791b9"
 
 
 def run(sandbox: RunningSandbox, scenario: Callable[[ReverbChannel], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with make_channel(sandbox, **config) as channel:
-            return await scenario(channel)
-
-    return asyncio.run(main())
+    return run_scenario(lambda: make_channel(sandbox, **config), scenario)
 
 
-def product(sku: str = "RIFF-T-0001", **overrides: Any) -> ProductSnapshot:
-    values: dict[str, Any] = {
-        "sku": sku,
-        "title": "Fender Stratocaster 1965 Sunburst",
-        "brand": "Fender",
-        "model": "Stratocaster",
-        "year": 1965,
-        "finish": "Sunburst",
-        "condition": "excellent",
-        "description": "Refretted in 1990; original pickups.",
-        "price": Decimal("12500.00"),
-        "currency": "GBP",
-        "images": [ImageRef(url=f"https://img.example.com/{sku}/{i}.jpg", position=i) for i in range(2)],
-    }
-    values.update(overrides)
-    return ProductSnapshot(**values)
+product = product_snapshot
 
 
 def api_get(sandbox: RunningSandbox, path: str, **params: Any) -> Any:
@@ -94,13 +75,7 @@ class TestPublish:
         assert [str(item["id"]) for item in mine] == [ref.id]
 
     def test_a_retried_publish_never_creates_a_second_listing(self, sandbox: RunningSandbox) -> None:
-        async def scenario(channel: ReverbChannel) -> tuple[str, str, str]:
-            first = await channel.publish(product())
-            by_sku = await channel.publish(product())  # a retry that lost the id: found by SKU
-            by_id = await channel.publish(product(), remote_id=first.id)
-            return first.id, by_sku.id, by_id.id
-
-        first, again, by_id = run(sandbox, scenario)
+        first, again, by_id = run(sandbox, lambda channel: publish_three_ways(channel, product()))
         assert first == again == by_id
         assert len(requests_to(sandbox, "POST", "/api/listings")) == 1
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from riff.channels import service
-from riff.channels.models import AccountStatus, ChannelCategoryMapping, ChannelEvent, Listing
+from riff.channels.models import AccountStatus, ChannelEvent, Listing
 from riff.channels.models import ListingState as State
 from riff.channels.reverb.adapter import ReverbChannel
 from riff.core.clock import FrozenClock, utcnow
@@ -20,8 +20,15 @@ from riff.sync.models import SyncEvent
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import WebhookReceiver
 
-from ..factories import WEBHOOK_TOKEN, create_category, create_product
-from ..helpers import new_product_id, read_account, read_jobs, read_listing
+from ..factories import WEBHOOK_TOKEN, create_category, create_product, create_product_mapped_to
+from ..helpers import (
+    new_product_id,
+    publish_through_api,
+    queue_publish,
+    read_account,
+    read_jobs,
+    read_listing,
+)
 from .conftest import make_channel
 
 
@@ -35,10 +42,8 @@ class TestPublishJob:
         worker: Any,
     ) -> None:
         product_id = new_product_id(database)
-        accepted = owner_client.post(f"/api/products/{product_id}/listings/reverb")
-        assert accepted.status_code == 202, accepted.text
+        accepted = publish_through_api(owner_client, worker, product_id, "reverb")
         assert accepted.json()["listing"]["state"] == "pending"
-        assert worker.process_available() == 1
         listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_url
@@ -91,8 +96,7 @@ class TestFaults:
         frozen_clock: FrozenClock,
     ) -> None:
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "reverb")
+        queue_publish(database, product_id, "reverb")
         sandbox.control.faults(
             rate_limit={"every_nth": 1, "retry_after_seconds": 30},
             path_prefix="/api/listings",
@@ -118,8 +122,7 @@ class TestFaults:
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "reverb")
+        queue_publish(database, product_id, "reverb")
         sandbox.control.faults(token_expired=True)
         worker.process_available()
         job = read_jobs(database, "reverb.publish")[0]
@@ -151,16 +154,8 @@ class TestFaults:
         worker: Any,
     ) -> None:
         with database.session() as session:
-            category = create_category(session, slug="oddities")
-            session.add(
-                ChannelCategoryMapping(
-                    category_id=category.id,
-                    channel="reverb",
-                    remote_ids=["00000000-0000-0000-0000-000000000000"],
-                    remote_names=["Nowhere"],
-                )
-            )
-            product_id = create_product(session, category=category).id
+            unknown = "00000000-0000-0000-0000-000000000000"
+            product_id = create_product_mapped_to(session, channel="reverb", remote_id=unknown).id
         owner_client.post(f"/api/products/{product_id}/listings/reverb")
         worker.process_available()
         create_calls = sandbox.control.requests(path_prefix="/api/listings", method="POST")
@@ -191,8 +186,7 @@ class TestWebhooks:
         self, database: Database, settings: Settings, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "reverb")
+        queue_publish(database, product_id, "reverb")
         worker.process_available()
         listing = read_listing(database, product_id)
         assert listing.remote_id
@@ -249,8 +243,7 @@ class TestWebhooks:
         if not WEBHOOKS_PUBLIC:
             pytest.xfail("riff.auth.consts does not yet make /webhooks/ public and CSRF-exempt")
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "reverb")
+        queue_publish(database, product_id, "reverb")
         worker.process_available()
         with WebhookReceiver() as receiver:
             received = _deliveries(sandbox, receiver, read_listing(database, product_id).remote_id or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,7 +10,8 @@ import httpx
 import pytest
 
 from riff.channels import service
-from riff.channels.contract import ImageRef, ProductSnapshot
+from riff.channels.contract import ProductSnapshot
+from riff.channels.http import RequestCounters
 from riff.channels.schemas import AccountCreate
 from riff.channels.shopify.adapter import ShopifyChannel
 from riff.core.db import Database
@@ -20,6 +20,9 @@ from riff.core.settings import Settings
 
 if TYPE_CHECKING:
     from riff_sandbox.runner import RunningSandbox
+
+from ..factories import product_snapshot
+from ..helpers import run_scenario
 
 T = TypeVar("T")
 CLIENT_SECRET = "sandbox-shopify-client-secret"  # the sandbox's default; it signs the webhooks it sends
@@ -44,40 +47,35 @@ def sandbox(module_sandbox: RunningSandbox) -> RunningSandbox:
 PRIMARY_LOCATION = "gid://shopify/Location/76543210"  # the sandbox shop's first location
 
 
-def make_channel(sandbox: RunningSandbox, **config: Any) -> ShopifyChannel:
+def make_channel(
+    sandbox: RunningSandbox, *, counters: RequestCounters | None = None, **config: Any
+) -> ShopifyChannel:
     """A channel as a saved account has it: location known (pass ``location_id=None`` to discover it)."""
     return ShopifyChannel(
         config={"currency": "GBP", "location_id": PRIMARY_LOCATION, **config},
         secrets={"token": sandbox.token or "", "client_secret": CLIENT_SECRET},
         base_url=sandbox.api_base_url,
+        counters=counters,
     )
 
 
 def run(sandbox: RunningSandbox, scenario: Callable[[ShopifyChannel], Awaitable[T]], **config: Any) -> T:
-    async def main() -> T:
-        async with make_channel(sandbox, **config) as channel:
-            return await scenario(channel)
+    return run_scenario(lambda: make_channel(sandbox, **config), scenario)
 
-    return asyncio.run(main())
+
+TELECASTER: dict[str, Any] = {
+    "title": "Fender Telecaster 1968 - Olympic White",
+    "model": "Telecaster",
+    "year": 1968,
+    "finish": "Olympic White",
+    "description": "<p>1968 Fender Telecaster, all original.</p>",
+    "price": Decimal("11999.00"),
+    "category_slug": "electric-guitars",
+}
 
 
 def product(sku: str = "RIFF-S-0001", **overrides: Any) -> ProductSnapshot:
-    values: dict[str, Any] = {
-        "sku": sku,
-        "title": "Fender Telecaster 1968 - Olympic White",
-        "brand": "Fender",
-        "model": "Telecaster",
-        "year": 1968,
-        "finish": "Olympic White",
-        "condition": "excellent",
-        "description": "<p>1968 Fender Telecaster, all original.</p>",
-        "price": Decimal("11999.00"),
-        "currency": "GBP",
-        "category_slug": "electric-guitars",
-        "images": [ImageRef(url=f"https://img.example.com/{sku}/{i}.jpg", position=i) for i in range(2)],
-    }
-    values.update(overrides)
-    return ProductSnapshot(**values)
+    return product_snapshot(sku, **(TELECASTER | overrides))
 
 
 def graphql(

@@ -19,6 +19,7 @@ from riff.core.clock import utcnow
 from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import running
 
+from ..helpers import publish_three_ways
 from .conftest import (
     CLIENT_SECRET,
     graphql,
@@ -75,13 +76,7 @@ class TestPublish:
         assert operations(sandbox) == ["ProductsBySku", "ProductSet"]
 
     def test_a_retried_publish_never_creates_a_second_product(self, sandbox: RunningSandbox) -> None:
-        async def scenario(channel: ShopifyChannel) -> tuple[str, str, str]:
-            first = await channel.publish(product())
-            by_sku = await channel.publish(product())  # a retry that lost the id: found by SKU
-            by_id = await channel.publish(product(), remote_id=first.id)
-            return first.id, by_sku.id, by_id.id
-
-        first, again, by_id = run(sandbox, scenario)
+        first, again, by_id = run(sandbox, lambda channel: publish_three_ways(channel, product()))
         assert first == again == by_id
         assert operations(sandbox).count("ProductSet") == 1
 
@@ -318,13 +313,7 @@ class TestFaults:
         counters = RequestCounters()
 
         async def scenario() -> Any:
-            channel = ShopifyChannel(
-                config={"currency": "GBP"},
-                secrets={"token": sandbox.token},
-                base_url=sandbox.api_base_url,
-                counters=counters,
-            )
-            async with channel:
+            async with make_channel(sandbox, location_id=None, counters=counters) as channel:
                 return await channel.location_id()
 
         assert asyncio.run(scenario()).startswith("gid://shopify/Location/")
@@ -351,13 +340,7 @@ class TestFaults:
         counters = RequestCounters()
 
         async def scenario() -> str:
-            channel = ShopifyChannel(
-                config={"currency": "GBP"},
-                secrets={"token": sandbox.token},
-                base_url=sandbox.api_base_url,
-                counters=counters,
-            )
-            async with channel:
+            async with make_channel(sandbox, location_id=None, counters=counters) as channel:
                 return await channel.location_id()
 
         assert asyncio.run(scenario())

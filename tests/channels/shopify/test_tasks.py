@@ -24,7 +24,14 @@ from riff_sandbox.runner import RunningSandbox
 from riff_sandbox.testing import ReceivedWebhook, WebhookReceiver
 
 from ..factories import create_product
-from ..helpers import new_product_id, read_account, read_jobs, read_listing
+from ..helpers import (
+    new_product_id,
+    publish_through_api,
+    queue_publish,
+    read_account,
+    read_jobs,
+    read_listing,
+)
 from .conftest import (
     CLIENT_SECRET,
     WEBHOOK_TOKEN,
@@ -53,8 +60,7 @@ def _order_events(database: Database) -> list[SyncEvent]:
 
 def _publish(database: Database, worker: Any, **overrides: Any) -> Listing:
     product_id = new_product_id(database, **overrides)
-    with database.session() as session:
-        service.publish_product(session, service.get_product(session, product_id), "shopify")
+    queue_publish(database, product_id, "shopify")
     worker.process_available()
     return read_listing(database, product_id)
 
@@ -74,9 +80,7 @@ class TestListingJobs:
         worker: Any,
     ) -> None:
         product_id = new_product_id(database)
-        accepted = owner_client.post(f"/api/products/{product_id}/listings/shopify")
-        assert accepted.status_code == 202, accepted.text
-        assert worker.process_available() == 1
+        publish_through_api(owner_client, worker, product_id, "shopify")
         listing = read_listing(database, product_id)
         assert listing.state == State.LIVE
         assert listing.remote_id and listing.remote_id.startswith("gid://shopify/Product/")
@@ -161,8 +165,7 @@ class TestFaults:
         frozen_clock: FrozenClock,
     ) -> None:
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "shopify")
+        queue_publish(database, product_id, "shopify")
         set_throttle(sandbox, currently_available=5, restore_rate=0.1)
         started = frozen_clock.now
         worker.process_available()
@@ -183,8 +186,7 @@ class TestFaults:
         self, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any
     ) -> None:
         product_id = new_product_id(database)
-        with database.session() as session:
-            service.publish_product(session, service.get_product(session, product_id), "shopify")
+        queue_publish(database, product_id, "shopify")
         sandbox.control.faults(token_expired=True)
         worker.process_available()
         job = read_jobs(database, "shopify.publish")[0]

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import httpx
-
 from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
     Capabilities,
@@ -25,7 +23,7 @@ from riff.channels.discogs.client import DiscogsClient
 from riff.channels.discogs.mapping import DiscogsConfig, DiscogsSecrets
 from riff.channels.discogs.pacing import WindowPacer
 from riff.channels.errors import ChannelError, NotFound, Rejected
-from riff.channels.http import RateLimiter, RequestCounters
+from riff.channels.http import HttpWiring
 from riff.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -45,30 +43,14 @@ class DiscogsChannel(ChannelAdapterBase[DiscogsConfig, DiscogsClient]):
         incremental_listing_fetch=False,  # the inventory has no updated-since filter
         order_polling=True,
     )
+    secrets: DiscogsSecrets
 
-    def __init__(
-        self,
-        *,
-        config: Mapping[str, Any] | DiscogsConfig,
-        secrets: Mapping[str, Any] | DiscogsSecrets,
-        base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
-        pacer: WindowPacer | None = None,
-        client: DiscogsClient | None = None,
-    ) -> None:
-        self.config = self._coerce(DiscogsConfig, config)
-        self.secrets = self._coerce(DiscogsSecrets, secrets)
-        self.client = client or DiscogsClient(
+    def _open_client(self, wiring: HttpWiring) -> DiscogsClient:
+        return DiscogsClient(
             self.secrets.token.get_secret_value(),
+            wiring,
             user_agent=self.config.user_agent,
-            base_url=self._base_url_or_default(base_url),
-            transport=transport,
-            rate_limiter=rate_limiter,
-            counters=counters,
             window_seconds=self.config.rate_limit_window_seconds,
-            pacer=pacer,
         )
 
     @property

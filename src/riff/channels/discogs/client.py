@@ -14,8 +14,8 @@ import httpx
 
 from riff.channels.discogs import consts
 from riff.channels.discogs.pacing import PacedTransport, WindowPacer
-from riff.channels.errors import IGNORE, ChannelError, parse_error_body
-from riff.channels.http import ChannelHttpClient, RateLimiter, RequestCounters
+from riff.channels.errors import IGNORE, parse_error_body
+from riff.channels.http import ChannelClient, ChannelHttpClient, HttpWiring
 
 USER_AGENT_HINT = (
     "Discogs refused the request without a reason; it does this when the User-Agent is missing or "
@@ -34,17 +34,17 @@ def discogs_error_message(response: httpx.Response) -> tuple[str, str | None]:
     return message, field
 
 
-class DiscogsClient:
+class DiscogsClient(ChannelClient):
+    platform = "Discogs"
+    max_pages = consts.MAX_PAGES
+
     def __init__(
         self,
         token: str,
+        wiring: HttpWiring,
         *,
         user_agent: str,
-        base_url: str = consts.DEFAULT_BASE_URL,
         timeout: httpx.Timeout = consts.TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
         window_seconds: float = consts.RATE_LIMIT_WINDOW_SECONDS,
         pacer: WindowPacer | None = None,
         max_attempts: int = consts.MAX_ATTEMPTS,
@@ -57,31 +57,16 @@ class DiscogsClient:
         }
         self.http = ChannelHttpClient(
             consts.SLUG,
-            base_url,
+            wiring.base_url,
             headers=headers,
             timeout=timeout,
-            transport=PacedTransport(transport or httpx.AsyncHTTPTransport(), self.pacer),
-            rate_limiter=rate_limiter,
+            transport=PacedTransport(wiring.transport or httpx.AsyncHTTPTransport(), self.pacer),
+            rate_limiter=wiring.rate_limiter,
             error_mapping=consts.ERROR_MAPPING,
-            counters=counters,
+            counters=wiring.counters,
             max_attempts=max_attempts,
             message_parser=discogs_error_message,
         )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    @staticmethod
-    def json_body(response: httpx.Response) -> dict[str, Any]:
-        if not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise ChannelError(
-                f"Discogs answered {response.status_code} with a body that is not JSON", channel=consts.SLUG
-            ) from exc
-        return body if isinstance(body, dict) else {"items": body}
 
     # --- identity -------------------------------------------------------------------------------------
 
@@ -91,7 +76,7 @@ class DiscogsClient:
 
     # --- inventory and listings -------------------------------------------------------------------------
 
-    async def inventory_pages(
+    def inventory_pages(
         self,
         username: str,
         *,
@@ -101,28 +86,13 @@ class DiscogsClient:
         per_page: int = consts.PAGE_SIZE,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every page of ``GET /users/{username}/inventory``, following ``pagination.urls.next``."""
-        template = "/users/{username}/inventory"
-        path: str | None = f"/users/{username}/inventory"
-        params: dict[str, Any] | None = {
-            "status": status,
-            "sort": sort,
-            "sort_order": sort_order,
-            "page": 1,
-            "per_page": per_page,
-        }
-        for _ in range(consts.MAX_PAGES):
-            if path is None:
-                return
-            response = await self.http.request("GET", path, template=template, params=params)
-            page = self.json_body(response)
-            yield page
-            path, params = self._next(page), None
-        raise ChannelError("Discogs pagination did not end", channel=consts.SLUG)
+        params = {"status": status, "sort": sort, "sort_order": sort_order, "page": 1, "per_page": per_page}
+        return self.linked_pages(
+            f"/users/{username}/inventory", template="/users/{username}/inventory", params=params
+        )
 
-    def _next(self, page: dict[str, Any]) -> str | None:
-        urls = (page.get("pagination") or {}).get("urls") or {}
-        href = urls.get("next")
-        return self.http.relative_path(href) if isinstance(href, str) and href else None
+    def next_link(self, page: dict[str, Any]) -> Any:
+        return ((page.get("pagination") or {}).get("urls") or {}).get("next")
 
     async def get_listing(self, listing_id: str) -> dict[str, Any]:
         response = await self.http.request(
@@ -160,7 +130,7 @@ class DiscogsClient:
 
     # --- orders ---------------------------------------------------------------------------------------
 
-    async def orders_pages(
+    def orders_pages(
         self,
         *,
         sort: str = "last_activity",
@@ -174,16 +144,7 @@ class DiscogsClient:
             query["created_after"] = created_after.isoformat(timespec="seconds")
         if status is not None:
             query["status"] = status
-        path: str | None = "/marketplace/orders"
-        params: dict[str, Any] | None = query
-        for _ in range(consts.MAX_PAGES):
-            if path is None:
-                return
-            response = await self.http.request("GET", path, template="/marketplace/orders", params=params)
-            page = self.json_body(response)
-            yield page
-            path, params = self._next(page), None
-        raise ChannelError("Discogs pagination did not end", channel=consts.SLUG)
+        return self.linked_pages("/marketplace/orders", template="/marketplace/orders", params=query)
 
     async def get_order(self, order_id: str) -> dict[str, Any]:
         response = await self.http.request(

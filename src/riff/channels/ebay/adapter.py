@@ -27,7 +27,7 @@ from riff.channels.ebay.mapping import EbayConfig, EbaySecrets, secret
 from riff.channels.ebay.oauth import EbayOAuth
 from riff.channels.ebay.trading import AlreadyEnded, DuplicateListing, Issue
 from riff.channels.errors import ChannelError, NotFound, Rejected
-from riff.channels.http import RateLimiter, RequestCounters
+from riff.channels.http import HttpWiring
 from riff.core.clock import utcnow
 from riff.core.logging import get_logger
 
@@ -70,47 +70,34 @@ class EbayChannel(ChannelAdapterBase[EbayConfig, EbayClient]):
         incremental_listing_fetch=False,  # GetMyeBaySelling has no modified-since filter
         order_polling=True,
     )
+    secrets: EbaySecrets
 
-    def __init__(
-        self,
-        *,
-        config: Mapping[str, Any] | EbayConfig,
-        secrets: Mapping[str, Any] | EbaySecrets,
-        base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
-        client: EbayClient | None = None,
-    ) -> None:
-        self.config = self._coerce(EbayConfig, config)
-        self.secrets = self._coerce(EbaySecrets, secrets)
-        base = self._base_url_or_default(base_url)
-        self.base_url = base
-        self.client = client or EbayClient(
-            EbayOAuth(
-                client_id=secret(self.secrets.client_id),
-                client_secret=secret(self.secrets.client_secret),
-                refresh_token=secret(self.secrets.refresh_token),
-                access_token=secret(self.secrets.access_token),
-                expires_at=self.config.token_expires_at(),
-                scopes=self.config.scopes,
-                base_url=base,
-                transport=transport,
-                counters=counters,
-            ),
-            base_url=base,
-            site_id=self.config.site_id,
-            compatibility_level=self.config.compatibility_level,
-            timeout=httpx.Timeout(
-                self.config.timeout_seconds, connect=min(10.0, self.config.timeout_seconds)
-            ),
-            transport=transport,
-            rate_limiter=rate_limiter,
-            counters=counters,
-        )
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         # Warnings of the last publish/update (eBay's Ack=Warning): kept on the listing by the job.
         self.warnings: list[Issue] = []
         self._access_rules: dict[str, Any] | None = None
+
+    def _open_client(self, wiring: HttpWiring) -> EbayClient:
+        oauth = EbayOAuth(
+            client_id=secret(self.secrets.client_id),
+            client_secret=secret(self.secrets.client_secret),
+            refresh_token=secret(self.secrets.refresh_token),
+            access_token=secret(self.secrets.access_token),
+            expires_at=self.config.token_expires_at(),
+            scopes=self.config.scopes,
+            base_url=wiring.base_url,
+            transport=wiring.transport,
+            counters=wiring.counters,
+        )
+        timeout = httpx.Timeout(self.config.timeout_seconds, connect=min(10.0, self.config.timeout_seconds))
+        return EbayClient(
+            oauth,
+            wiring,
+            site_id=self.config.site_id,
+            compatibility_level=self.config.compatibility_level,
+            timeout=timeout,
+        )
 
     @classmethod
     def preflight(cls, product: ProductSnapshot, config: Mapping[str, Any]) -> None:

@@ -18,21 +18,20 @@ from riff.channels.ebay import consts, trading
 from riff.channels.ebay.oauth import EbayOAuth
 from riff.channels.ebay.trading import Element, request_root, sub
 from riff.channels.errors import AuthExpired, ChannelError
-from riff.channels.http import ChannelHttpClient, RateLimiter, RequestCounters
+from riff.channels.http import ChannelClient, ChannelHttpClient, HttpWiring
 
 
-class EbayClient:
+class EbayClient(ChannelClient):
+    platform = "eBay"
+
     def __init__(
         self,
         oauth: EbayOAuth,
+        wiring: HttpWiring,
         *,
-        base_url: str = consts.DEFAULT_BASE_URL,
         site_id: int = consts.SITE_ID_UK,
         compatibility_level: str = consts.COMPATIBILITY_LEVEL,
         timeout: httpx.Timeout = consts.TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
         max_attempts: int = 3,
         max_inline_wait_seconds: float = 5.0,
     ) -> None:
@@ -41,23 +40,23 @@ class EbayClient:
         self.calls: collections.Counter[str] = collections.Counter()
         self.http = ChannelHttpClient(
             consts.SLUG,
-            base_url,
+            wiring.base_url,
             headers={
                 "Content-Type": consts.CONTENT_TYPE,
                 "X-EBAY-API-SITEID": str(site_id),
                 "X-EBAY-API-COMPATIBILITY-LEVEL": compatibility_level,
             },
             timeout=timeout,
-            transport=transport,
-            rate_limiter=rate_limiter,
-            counters=counters,
+            transport=wiring.transport,
+            rate_limiter=wiring.rate_limiter,
+            counters=wiring.counters,
             max_attempts=max_attempts,
             max_inline_wait_seconds=max_inline_wait_seconds,
             response_check=self._check,
         )
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await super().aclose()
         await self.oauth.aclose()
 
     def _check(self, response: httpx.Response) -> ChannelError | None:

@@ -22,7 +22,7 @@ from riff.channels.contract import (
     WebhookEvent,
 )
 from riff.channels.errors import ChannelError, NotFound, Rejected, parse_error_body
-from riff.channels.http import RateLimiter, RequestCounters
+from riff.channels.http import HttpWiring
 from riff.channels.reverb import consts, mapping, webhooks
 from riff.channels.reverb.client import ReverbClient
 from riff.channels.reverb.mapping import ReverbConfig, ReverbSecrets
@@ -48,27 +48,11 @@ class ReverbChannel(ChannelAdapterBase[ReverbConfig, ReverbClient]):
         incremental_listing_fetch=False,  # /my/listings has no updated-since filter
         order_polling=True,
     )
+    secrets: ReverbSecrets
 
-    def __init__(
-        self,
-        *,
-        config: Mapping[str, Any] | ReverbConfig,
-        secrets: Mapping[str, Any] | ReverbSecrets,
-        base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
-        client: ReverbClient | None = None,
-    ) -> None:
-        self.config = self._coerce(ReverbConfig, config)
-        self.secrets = self._coerce(ReverbSecrets, secrets)
-        self.client = client or ReverbClient(
-            self.secrets.token.get_secret_value(),
-            base_url=self._base_url_or_default(base_url),
-            transport=transport,
-            rate_limiter=rate_limiter,
-            counters=counters,
-            display_currency=self.config.currency,
+    def _open_client(self, wiring: HttpWiring) -> ReverbClient:
+        return ReverbClient(
+            self.secrets.token.get_secret_value(), wiring, display_currency=self.config.currency
         )
 
     @classmethod

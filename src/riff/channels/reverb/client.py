@@ -9,20 +9,20 @@ from typing import Any
 import httpx
 
 from riff.channels.errors import IGNORE, ChannelError
-from riff.channels.http import ChannelHttpClient, RateLimiter, RequestCounters
+from riff.channels.http import ChannelClient, ChannelHttpClient, HttpWiring
 from riff.channels.reverb import consts
 
 
-class ReverbClient:
+class ReverbClient(ChannelClient):
+    platform = "Reverb"
+    max_pages = consts.MAX_PAGES
+
     def __init__(
         self,
         token: str,
+        wiring: HttpWiring,
         *,
-        base_url: str = consts.DEFAULT_BASE_URL,
         timeout: httpx.Timeout = consts.TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
         max_attempts: int = 3,
         max_inline_wait_seconds: float = 5.0,
         display_currency: str | None = None,
@@ -37,31 +37,16 @@ class ReverbClient:
             headers["X-Display-Currency"] = display_currency
         self.http = ChannelHttpClient(
             consts.SLUG,
-            base_url,
+            wiring.base_url,
             headers=headers,
             timeout=timeout,
-            transport=transport,
-            rate_limiter=rate_limiter,
+            transport=wiring.transport,
+            rate_limiter=wiring.rate_limiter,
             error_mapping=consts.ERROR_MAPPING,
-            counters=counters,
+            counters=wiring.counters,
             max_attempts=max_attempts,
             max_inline_wait_seconds=max_inline_wait_seconds,
         )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    @staticmethod
-    def json_body(response: httpx.Response) -> dict[str, Any]:
-        if not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise ChannelError(
-                f"Reverb answered {response.status_code} with a body that is not JSON", channel=consts.SLUG
-            ) from exc
-        return body if isinstance(body, dict) else {"items": body}
 
     # --- listings -----------------------------------------------------------------------------------
 
@@ -100,25 +85,16 @@ class ReverbClient:
         listings = self.json_body(response).get("listings") or []
         return [item for item in listings if isinstance(item, dict)]
 
-    async def my_listings_pages(
+    def my_listings_pages(
         self, *, state: str = "all", per_page: int = consts.PAGE_SIZE
     ) -> AsyncIterator[dict[str, Any]]:
         """Every page of ``GET /my/listings``, following ``_links.next`` until there is none."""
-        path: str | None = "/my/listings"
-        params: dict[str, Any] | None = {"state": state, "page": 1, "per_page": per_page}
-        for _ in range(consts.MAX_PAGES):
-            if path is None:
-                return
-            response = await self.http.request("GET", path, template="/my/listings", params=params)
-            page = self.json_body(response)
-            yield page
-            path, params = self._next(page), None
-        raise ChannelError("Reverb pagination did not end", channel=consts.SLUG)
+        params = {"state": state, "page": 1, "per_page": per_page}
+        return self.linked_pages("/my/listings", template="/my/listings", params=params)
 
-    def _next(self, page: dict[str, Any]) -> str | None:
+    def next_link(self, page: dict[str, Any]) -> Any:
         link = (page.get("_links") or {}).get("next")
-        href = link.get("href") if isinstance(link, dict) else None
-        return self.http.relative_path(href) if isinstance(href, str) and href else None
+        return link.get("href") if isinstance(link, dict) else None
 
     # --- orders -------------------------------------------------------------------------------------
 
@@ -139,9 +115,9 @@ class ReverbClient:
             response = await self.http.request("GET", path, template="/my/orders/selling/all", params=query)
             page = self.json_body(response)
             yield page
-            next_path = self._next(page)
-            if next_path is not None:
-                path, query = next_path, None
+            link = self.next_path(page)
+            if link is not None:
+                path, query = link, None
             elif int(page.get("total_pages") or 1) > int(page.get("current_page") or page_number):
                 path, query = "/my/orders/selling/all", params | {"page": page_number + 1}
             else:

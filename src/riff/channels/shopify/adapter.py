@@ -17,11 +17,10 @@ What the operations mean on Shopify (details and sources in docs/channels/shopif
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-
-import httpx
 
 from riff.channels.adapter_base import ChannelAdapterBase
 from riff.channels.contract import (
@@ -36,7 +35,7 @@ from riff.channels.contract import (
     WebhookEvent,
 )
 from riff.channels.errors import NotFound, Rejected, Transient
-from riff.channels.http import RateLimiter, RequestCounters
+from riff.channels.http import HttpWiring
 from riff.channels.shopify import consts, mapping, webhooks
 from riff.channels.shopify.client import ShopifyClient, new_idempotency_key
 from riff.channels.shopify.mapping import ShopifyConfig, ShopifySecrets
@@ -73,35 +72,20 @@ class ShopifyChannel(ChannelAdapterBase[ShopifyConfig, ShopifyClient]):
         incremental_listing_fetch=True,  # products(query: "updated_at:>'...'")
         order_polling=True,
     )
+    secrets: ShopifySecrets
 
-    def __init__(
-        self,
-        *,
-        config: Mapping[str, Any] | ShopifyConfig,
-        secrets: Mapping[str, Any] | ShopifySecrets,
-        base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
-        client: ShopifyClient | None = None,
-        max_inline_wait_seconds: float = 5.0,
-    ) -> None:
-        self.config = self._coerce(ShopifyConfig, config)
-        self.secrets = self._coerce(ShopifySecrets, secrets)
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         self._location_id = self.config.location_id
         self._location_discovered = False
-        self.client = client or ShopifyClient(
-            self.secrets.token.get_secret_value(),
-            base_url=self._base_url(base_url),
-            api_version=self.config.api_version,
-            transport=transport,
-            rate_limiter=rate_limiter,
-            counters=counters,
-            max_inline_wait_seconds=max_inline_wait_seconds,
+
+    def _open_client(self, wiring: HttpWiring) -> ShopifyClient:
+        wiring = dataclasses.replace(wiring, base_url=self._shop_url(wiring.base_url))
+        return ShopifyClient(
+            self.secrets.token.get_secret_value(), wiring, api_version=self.config.api_version
         )
 
-    def _base_url(self, base_url: str | None) -> str:
-        url = self._base_url_or_default(base_url)
+    def _shop_url(self, url: str) -> str:
         if "{shop_domain}" in url:
             if not self.config.shop_domain:
                 raise Rejected(

@@ -34,7 +34,7 @@ from riff.channels.errors import (
     Rejected,
     Transient,
 )
-from riff.channels.http import ChannelHttpClient, RateLimiter, RequestCounters
+from riff.channels.http import ChannelClient, ChannelHttpClient, HttpWiring, RateLimiter
 from riff.channels.shopify import consts, operations
 from riff.channels.shopify.operations import Operation
 from riff.core.logging import get_logger
@@ -139,17 +139,16 @@ def user_errors_rejected(operation: str, errors: Sequence[Mapping[str, Any]]) ->
     )
 
 
-class ShopifyClient:
+class ShopifyClient(ChannelClient):
+    platform = "Shopify"
+
     def __init__(
         self,
         token: str,
+        wiring: HttpWiring,
         *,
-        base_url: str,
         api_version: str = consts.DEFAULT_API_VERSION,
         timeout: httpx.Timeout = consts.TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: RateLimiter | None = None,
-        counters: RequestCounters | None = None,
         max_attempts: int = 3,
         max_inline_wait_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -162,25 +161,22 @@ class ShopifyClient:
         self._estimates: dict[str, float] = {}
         self.http = ChannelHttpClient(
             consts.SLUG,
-            base_url,
+            wiring.base_url,
             headers={
                 consts.ACCESS_TOKEN_HEADER: token,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
             },
             timeout=timeout,
-            transport=transport,
-            rate_limiter=_CostLimiter(rate_limiter) if rate_limiter is not None else None,
+            transport=wiring.transport,
+            rate_limiter=_CostLimiter(wiring.rate_limiter) if wiring.rate_limiter is not None else None,
             error_mapping=consts.ERROR_MAPPING,
-            counters=counters,
+            counters=wiring.counters,
             max_attempts=max_attempts,
             max_inline_wait_seconds=max_inline_wait_seconds,
             message_parser=parse_error_body,
             response_check=self._check,
         )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     # --- transport ----------------------------------------------------------------------------------
 
@@ -304,14 +300,20 @@ class ShopifyClient:
         )
         return list(((data.get("products") or {}).get("nodes")) or [])
 
-    async def products_pages(
+    def products_pages(
         self, *, query: str | None = None, first: int = consts.PRODUCTS_PAGE_SIZE
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every page of ``products`` (cursor pagination: ``after`` = ``pageInfo.endCursor``)."""
+        """Every page of ``products``."""
+        return self._connection_pages(operations.PRODUCTS, "products", first, {"query": query})
+
+    async def _connection_pages(
+        self, operation: Operation, field: str, first: int, variables: Mapping[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every page of the connection ``field`` (cursor pagination: ``after`` = ``pageInfo.endCursor``)."""
         after: str | None = None
         for _ in range(consts.MAX_PAGES):
-            data = await self.execute(operations.PRODUCTS, {"first": first, "after": after, "query": query})
-            connection = data.get("products") or {}
+            data = await self.execute(operation, {"first": first, "after": after, **variables})
+            connection = data.get(field) or {}
             yield connection
             page_info = connection.get("pageInfo") or {}
             if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
@@ -381,22 +383,11 @@ class ShopifyClient:
 
     # --- orders -------------------------------------------------------------------------------------
 
-    async def orders_pages(
+    def orders_pages(
         self, *, query: str | None, first: int = consts.ORDERS_PAGE_SIZE
     ) -> AsyncIterator[dict[str, Any]]:
-        after: str | None = None
-        for _ in range(consts.MAX_PAGES):
-            data = await self.execute(
-                operations.ORDERS,
-                {"first": first, "after": after, "query": query, "lines": consts.ORDER_LINES_PAGE_SIZE},
-            )
-            connection = data.get("orders") or {}
-            yield connection
-            page_info = connection.get("pageInfo") or {}
-            if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
-                return
-            after = page_info["endCursor"]
-        raise ChannelError("Shopify pagination did not end", channel=consts.SLUG)
+        variables = {"query": query, "lines": consts.ORDER_LINES_PAGE_SIZE}
+        return self._connection_pages(operations.ORDERS, "orders", first, variables)
 
     async def order(self, order_id: str, *, lines: int = consts.ORDER_LINES_MAX) -> dict[str, Any] | None:
         data = await self.execute(operations.ORDER, {"id": order_id, "lines": lines})

@@ -16,9 +16,10 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
 from riff.channels.errors import AuthExpired, ChannelError
 from riff.channels.http import ChannelHttpClient
@@ -219,6 +220,11 @@ class Collector(abc.ABC):
     def observe(self, response: httpx.Response) -> None:  # noqa: B027 - optional hook
         """Look at a successful response's rate-limit headers."""
 
+    def page_limit(self, platform_max: int, max_items: int) -> int:
+        """Items to ask for per page: the platform's maximum, lowered by the configured page size and by what
+        the search still wants."""
+        return max(1, min(platform_max, self.research.page_size.get(self.platform, platform_max), max_items))
+
     @abc.abstractmethod
     def pages(self, spec: SearchSpec) -> AsyncIterator[list[CollectedListing]]:
         """Pages of one search, following the platform's pagination until ``spec.max_items``."""
@@ -226,6 +232,69 @@ class Collector(abc.ABC):
     def extra_pages(self) -> AsyncIterator[list[CollectedListing]]:
         """Pages beyond the configured searches (Reddit's BST threads); none by default."""
         return _empty()
+
+
+class TokenCollector(Collector):
+    """A collector whose API takes an application token from an OAuth token endpoint (HTTP Basic client
+    credentials, a form naming the grant). Tokens are shared through ``token_cache``; the endpoint gets its
+    own HTTP client (``research.<platform>.oauth``): it has its own quota and does not spend the API's calls."""
+
+    uses_tokens = True
+    token_path: ClassVar[str]
+    token_scheme: ClassVar[str] = "Bearer"  # as the API's Authorization header spells it
+    default_token_seconds: ClassVar[float]  # a token's life when the response does not say
+    display_name: ClassVar[str]  # the platform as error messages name it
+
+    def __init__(
+        self,
+        research: ResearchSettings,
+        http: ChannelHttpClient,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        transport: httpx.AsyncBaseTransport | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(research, http)
+        self.oauth = ChannelHttpClient(
+            f"{http.channel}.oauth",
+            token_url,
+            headers=headers,
+            transport=transport,
+            message_parser=http.message_parser,
+        )
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._key = (token_url, client_id)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.oauth.aclose()
+
+    @abc.abstractmethod
+    def token_form(self) -> dict[str, str]:
+        """The token request's form: the grant (and its scope or user credentials)."""
+
+    async def token(self, *, force: bool = False) -> str:
+        return await self.cached_token(self._key, force=force, issue=self._issue_token)
+
+    async def _issue_token(self) -> tuple[str, float]:
+        basic = basic_authorization(self._client_id, self._client_secret.get_secret_value())
+        response = await self.oauth.request(
+            "POST", self.token_path, data=self.token_form(), headers={"Authorization": basic}
+        )
+        body = response.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise AuthExpired(
+                f"{self.display_name} token response has no access_token", channel=self.oauth.channel
+            )
+        log.info("research.token.issued", platform=self.platform, expires_in=body.get("expires_in"))
+        return str(token), float(body.get("expires_in") or self.default_token_seconds)
+
+    async def auth_headers(self, *, force: bool) -> dict[str, str]:
+        return {"Authorization": f"{self.token_scheme} {await self.token(force=force)}"}
 
 
 async def _empty() -> AsyncIterator[list[CollectedListing]]:

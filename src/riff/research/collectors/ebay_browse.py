@@ -15,23 +15,18 @@ from typing import Any
 
 import httpx
 
-from riff.channels.errors import DEFAULT_ERROR_MAPPING, AuthExpired
 from riff.channels.http import ChannelHttpClient
-from riff.core.logging import get_logger
 from riff.research.collectors.base import (
     CollectedListing,
-    Collector,
     MultiBucketLimiter,
     NotConfigured,
-    basic_authorization,
+    TokenCollector,
     client_channel,
     parse_decimal,
     parse_timestamp,
 )
 from riff.research.config import ResearchSettings, SearchSpec
 from riff.research.consts import EBAY_MAX_OFFSET, EBAY_MAX_PAGE, Platform
-
-log = get_logger(__name__)
 
 TOKEN_PATH = "/identity/v1/oauth2/token"
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
@@ -97,9 +92,11 @@ def parse_item(item: dict[str, Any], currency: str) -> CollectedListing:
     )
 
 
-class EbayBrowseCollector(Collector):
+class EbayBrowseCollector(TokenCollector):
     platform = Platform.EBAY
-    uses_tokens = True
+    display_name = "eBay"
+    token_path = TOKEN_PATH
+    default_token_seconds = 7200.0
 
     def __init__(
         self,
@@ -118,52 +115,22 @@ class EbayBrowseCollector(Collector):
             headers={"Accept": "application/json", "X-EBAY-C-MARKETPLACE-ID": research.ebay_marketplace_id},
             transport=transport,
             rate_limiter=rate_limiter,
-            error_mapping=DEFAULT_ERROR_MAPPING,
             message_parser=parse_ebay_error,
         )
-        super().__init__(research, http)
-        # The token endpoint has its own quota: it does not spend Browse calls.
-        self.oauth = ChannelHttpClient(
-            client_channel(Platform.EBAY) + ".oauth",
-            research.ebay_base_url,
+        super().__init__(
+            research,
+            http,
+            token_url=research.ebay_base_url,
+            client_id=research.ebay_client_id,
+            client_secret=research.ebay_client_secret,
             transport=transport,
-            message_parser=parse_ebay_error,
         )
-        self._key = (research.ebay_base_url, research.ebay_client_id)
 
-    async def aclose(self) -> None:
-        await super().aclose()
-        await self.oauth.aclose()
-
-    async def token(self, *, force: bool = False) -> str:
-        return await self.cached_token(self._key, force=force, issue=self._issue_token)
-
-    async def _issue_token(self) -> tuple[str, float]:
-        assert self.research.ebay_client_id and self.research.ebay_client_secret is not None
-        basic = basic_authorization(
-            self.research.ebay_client_id, self.research.ebay_client_secret.get_secret_value()
-        )
-        response = await self.oauth.request(
-            "POST",
-            TOKEN_PATH,
-            data={"grant_type": "client_credentials", "scope": self.research.ebay_scope},
-            headers={"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        body = response.json()
-        token = body.get("access_token")
-        if not token:
-            raise AuthExpired("eBay token response has no access_token", channel=self.oauth.channel)
-        expires_in = float(body.get("expires_in") or 7200)
-        log.info("research.token.issued", platform=self.platform, expires_in=body.get("expires_in"))
-        return str(token), expires_in
-
-    async def auth_headers(self, *, force: bool) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token(force=force)}"}
+    def token_form(self) -> dict[str, str]:
+        return {"grant_type": "client_credentials", "scope": self.research.ebay_scope}
 
     async def pages(self, spec: SearchSpec) -> AsyncIterator[list[CollectedListing]]:
-        limit = max(
-            1, min(EBAY_MAX_PAGE, self.research.page_size.get(self.platform, EBAY_MAX_PAGE), spec.max_items)
-        )
+        limit = self.page_limit(EBAY_MAX_PAGE, spec.max_items)
         offset = 0
         fetched = 0
         item_filter = build_filter(spec, self.currency)

@@ -137,9 +137,7 @@ class EtsyCollector(Collector):
         return found
 
     async def pages(self, spec: SearchSpec) -> AsyncIterator[list[CollectedListing]]:
-        limit = max(
-            1, min(ETSY_MAX_PAGE, self.research.page_size.get(self.platform, ETSY_MAX_PAGE), spec.max_items)
-        )
+        limit = self.page_limit(ETSY_MAX_PAGE, spec.max_items)
         offset = 0
         fetched = 0
         while True:

@@ -22,16 +22,14 @@ from typing import Any
 
 import httpx
 
-from riff.channels.errors import AuthExpired
 from riff.channels.http import ChannelHttpClient
 from riff.core.logging import get_logger
 from riff.research import extraction
 from riff.research.collectors.base import (
     CollectedListing,
-    Collector,
     MultiBucketLimiter,
     NotConfigured,
-    basic_authorization,
+    TokenCollector,
     client_channel,
     parse_timestamp,
 )
@@ -179,9 +177,12 @@ def parse_comment(comment: dict[str, Any], thread: dict[str, Any], web_base: str
     )
 
 
-class RedditCollector(Collector):
+class RedditCollector(TokenCollector):
     platform = Platform.REDDIT
-    uses_tokens = True
+    display_name = "Reddit"
+    token_path = TOKEN_PATH
+    token_scheme = "bearer"
+    default_token_seconds = 3600.0
 
     def __init__(
         self,
@@ -202,45 +203,25 @@ class RedditCollector(Collector):
             rate_limiter=rate_limiter,
             message_parser=parse_reddit_error,
         )
-        super().__init__(research, http)
-        self.oauth = ChannelHttpClient(
-            client_channel(Platform.REDDIT) + ".oauth",
-            research.reddit_auth_url,
-            headers=headers,
+        super().__init__(
+            research,
+            http,
+            token_url=research.reddit_auth_url,
+            client_id=research.reddit_client_id,
+            client_secret=research.reddit_client_secret,
             transport=transport,
-            message_parser=parse_reddit_error,
+            headers=headers,
         )
         self.limiter = rate_limiter
         self.web_base = research.reddit_auth_url.rstrip("/")
-        self._key = (research.reddit_auth_url, research.reddit_client_id)
         self.ratelimit_remaining: float | None = None
 
-    async def aclose(self) -> None:
-        await super().aclose()
-        await self.oauth.aclose()
-
-    async def token(self, *, force: bool = False) -> str:
-        return await self.cached_token(self._key, force=force, issue=self._issue_token)
-
-    async def _issue_token(self) -> tuple[str, float]:
+    def token_form(self) -> dict[str, str]:
         research = self.research
-        assert research.reddit_client_id and research.reddit_client_secret is not None
-        basic = basic_authorization(
-            research.reddit_client_id, research.reddit_client_secret.get_secret_value()
-        )
-        form = {"grant_type": "client_credentials"}
         if research.reddit_username and research.reddit_password is not None:
-            form = {"grant_type": "password", "username": research.reddit_username,
+            return {"grant_type": "password", "username": research.reddit_username,
                     "password": research.reddit_password.get_secret_value()}  # fmt: skip
-        response = await self.oauth.request("POST", TOKEN_PATH, data=form, headers={"Authorization": basic})
-        body = response.json()
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not token:
-            raise AuthExpired("Reddit token response has no access_token", channel=self.oauth.channel)
-        return str(token), float(body.get("expires_in") or 3600)
-
-    async def auth_headers(self, *, force: bool) -> dict[str, str]:
-        return {"Authorization": f"bearer {await self.token(force=force)}"}
+        return {"grant_type": "client_credentials"}
 
     def observe(self, response: httpx.Response) -> None:
         """Honour the window: when it is used up, nobody calls again before it resets."""
@@ -265,9 +246,7 @@ class RedditCollector(Collector):
     ) -> AsyncIterator[list[dict[str, Any]]]:
         after: str | None = None
         seen = 0
-        limit = max(
-            1, min(REDDIT_MAX_PAGE, self.research.page_size.get(self.platform, REDDIT_MAX_PAGE), max_items)
-        )
+        limit = self.page_limit(REDDIT_MAX_PAGE, max_items)
         while True:
             page_params = {**params, "limit": limit}
             if after:
