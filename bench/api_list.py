@@ -2,7 +2,7 @@
 
 For each database (a SQLite file in a temp dir; PostgreSQL too when RIFF_TEST_POSTGRES_URL is set,
 in a dedicated database that is dropped at the end) this migrates a fresh database, bulk-inserts the
-products, starts the app with uvicorn in a subprocess on a free loopback port and fires
+products, starts ``riff serve`` in a subprocess on a free loopback port and fires
 ``--requests`` requests of each kind from ``--concurrency`` concurrent clients:
 
     (a) filtered: status=active&brand=Fender&price_min=500&sort=-updated_at&limit=50
@@ -15,10 +15,12 @@ change generation stands (riff.core.generations), so each query is also run "unc
 request a different query (another price floor), each one a cache miss that reads the database.
 For scale: ``/version`` (the HTTP stack alone: the floor each p99 is divided by) and
 ``/api/pricing/rules`` (a small authenticated read). Requests come from bench/loadgen.py, a lean
-keep-alive client, so the client's own CPU stays out of the server's figures. The load average at
-the start is recorded: on a shared machine the figures move with it.
+keep-alive client, so the client's own CPU stays out of the server's figures. The server runs as in
+production, ``riff serve --workers N`` (default: one process per core), after a checkpoint so the
+bulk load's writes are not flushed mid-measurement. The load average at the start is recorded: on
+a shared machine the figures move with it.
 
-    .venv/bin/python bench/api_list.py [--products 100000] [--requests 800] [--concurrency 16]
+    .venv/bin/python bench/api_list.py [--products 100000] [--requests 2000] [--concurrency 16]
 """
 
 from __future__ import annotations
@@ -157,12 +159,20 @@ def seed(database: Database, count: int) -> tuple[str, float]:
                 batch = []
         if batch:
             conn.execute(sa.insert(table), batch)
+    # Steady state before measuring: statistics current, and the bulk load's dirty pages written out
+    # now rather than by a checkpoint in the middle of the measurement.
     if database.dialect == "postgresql":
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE products")
+            conn.exec_driver_sql("CHECKPOINT")
     else:
         with database.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
+        raw = database.engine.raw_connection()  # outside any transaction, as a checkpoint must be
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     with database.session() as session:
         user = create_user(session, username="bench", password="bench-password", role=Role.OWNER)
         _, token = create_api_token(session, user, name="bench")
@@ -183,23 +193,43 @@ def start_server(url: str, data_dir: Path, port: int, workers: int) -> subproces
         "RIFF_SECRET_KEY": "bench-secret-key-not-for-production",
         "RIFF_LOG_LEVEL": "WARNING",
     }
+    # The production command: `riff serve --workers N` gives each process its own SO_REUSEPORT socket
+    # (riff.cli.web_processes), so the 16 keep-alive connections spread over the processes.
     command = [
-        sys.executable, "-m", "uvicorn", "riff.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-        "--workers", str(workers),
+        sys.executable, "-m", "riff.cli.main", "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {process.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/version", timeout=1.0).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
+            raise RuntimeError(f"riff serve exited with {process.returncode}")
+        # Every process listening (each has its own socket), else early connections all go to one.
+        if listening_sockets(port) >= workers:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/version", timeout=1.0).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+        time.sleep(0.2)
     process.terminate()
-    raise RuntimeError("uvicorn did not start in time")
+    raise RuntimeError("riff serve did not start in time")
+
+
+def listening_sockets(port: int) -> int:
+    """TCP sockets in LISTEN state on ``port`` (Linux /proc; 0 elsewhere, and the bench then waits out
+    the timeout)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":
+                count += 1
+    return count
 
 
 def measure(
@@ -279,7 +309,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=800, help="requests per query kind")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per query kind")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="run a single database")
     parser.add_argument(

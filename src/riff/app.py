@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -113,6 +114,26 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     for router in _routers():
         app.include_router(router)
+    return app
+
+
+def freeze_startup_heap() -> None:
+    """Move everything alive now into the garbage collector's permanent generation (``gc.freeze``).
+
+    A web process holds ~200,000 long-lived objects once the app is built (routes, models, schemas,
+    SQLAlchemy mappers). Every full collection would walk them all again: an 80 ms pause on this
+    machine, landing on whatever requests are in flight, and it was most of bench/api_list.py's p99.
+    Frozen, a full collection walks only what was allocated since. Server processes only: in a test
+    run that builds hundreds of apps, freezing would pin each earlier app in memory for good.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def create_server_app() -> FastAPI:
+    """The app as a long-running server process runs it: ``uvicorn riff.app:create_server_app --factory``."""
+    app = create_app()
+    freeze_startup_heap()
     return app
 
 

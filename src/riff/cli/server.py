@@ -21,10 +21,12 @@ from riff.core.settings import Settings
 log = get_logger(__name__)
 
 
-def _web_server(settings: Settings, database: Database, host: str, port: int) -> uvicorn.Server:
-    from riff.app import create_app
+def web_server(settings: Settings, database: Database, host: str, port: int) -> uvicorn.Server:
+    from riff.app import create_app, freeze_startup_heap
 
-    config = uvicorn.Config(create_app(settings, database), host=host, port=port, log_level="warning")
+    app = create_app(settings, database)
+    freeze_startup_heap()
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     return uvicorn.Server(config)
 
 
@@ -77,12 +79,20 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option(None, help="Bind address (default RIFF_HOST)"),
         port: int = typer.Option(None, help="Port (default RIFF_PORT)"),
+        workers: int = typer.Option(
+            1, min=1, max=64, help="Web processes on this port (one per core is a good start)"
+        ),
     ) -> None:
         """Run the web UI and JSON API only (no worker, no sandboxes)."""
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_json)
+        host, port = host or settings.host, port or settings.port
+        if workers > 1:
+            from riff.cli.web_processes import serve_processes
+
+            raise typer.Exit(serve_processes(host, port, workers))
         database = Database(settings.resolved_database_url)
-        _web_server(settings, database, host or settings.host, port or settings.port).run()
+        web_server(settings, database, host, port).run()
 
     @app.command("up")
     def up(
@@ -114,6 +124,6 @@ def register(app: typer.Typer) -> None:
             # uvicorn re-raises the Ctrl-C it handled once the server has stopped; that is our cue to
             # stop the worker (finishing its job) and the sandboxes, which the with-blocks do.
             with contextlib.suppress(KeyboardInterrupt):
-                _web_server(settings, database, host, port).run()
+                web_server(settings, database, host, port).run()
         database.dispose()
         console.print("RIFF stopped.")

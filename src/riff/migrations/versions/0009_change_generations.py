@@ -27,6 +27,11 @@ AREA_TABLES: dict[str, tuple[str, ...]] = {
     "auth": ("users", "api_tokens"),
 }
 EVENTS = ("INSERT", "UPDATE", "DELETE")
+# The next value: one more, or the clock in microseconds if that is larger. Counters then also move
+# forward past a restored backup's older values instead of walking back into numbers that cached
+# entries may already carry.
+SQLITE_NEXT = "max(value + 1, CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER))"
+POSTGRES_NEXT = "greatest(value + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
 
 
 def upgrade() -> None:
@@ -52,7 +57,7 @@ def _create_sqlite_triggers() -> None:
             for event in EVENTS:
                 op.execute(
                     f"CREATE TRIGGER {table}_{event.lower()}_bumps_{area} AFTER {event} ON {table} "
-                    f"BEGIN UPDATE change_generations SET value = value + 1 WHERE area = '{area}'; END"
+                    f"BEGIN UPDATE change_generations SET value = {SQLITE_NEXT} WHERE area = '{area}'; END"
                 )
 
 
@@ -68,7 +73,7 @@ def _create_postgres_triggers() -> None:
                     RETURN NULL;
                 END IF;
                 PERFORM set_config('riff.bumped_{area}', 'yes', true);
-                UPDATE change_generations SET value = value + 1 WHERE area = '{area}';
+                UPDATE change_generations SET value = {POSTGRES_NEXT} WHERE area = '{area}';
                 RETURN NULL;
             END
             $$
