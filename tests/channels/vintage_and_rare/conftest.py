@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from riff.channels.vintage_and_rare import brands
-from riff.channels.vintage_and_rare.adapter import VintageAndRareChannel
+from riff.channels.vintage_and_rare.adapter import NEXT_FORMS, VintageAndRareChannel
 from riff.channels.vintage_and_rare.settings import VintageAndRareSettings, reset_vr_settings_cache
 from riff.core.db import Database
 from riff.core.security import load_secret_key
@@ -59,6 +59,12 @@ def exports(sandbox: RunningSandbox) -> int:
     return sum(1 for r in requests if r["status"] == 200)
 
 
+def add_form_loads(sandbox: RunningSandbox) -> int:
+    """How many times the blank add form was loaded."""
+    requests = sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="GET")
+    return sum(1 for r in requests if r["path"] == "/instruments/add_edit_item" and r["status"] == 200)
+
+
 def creates(sandbox: RunningSandbox) -> int:
     requests = sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="POST")
     return sum(1 for r in requests if r["path"] == "/instruments/add_edit_item" and r["status"] == 302)
@@ -99,9 +105,11 @@ def vr_env(monkeypatch: pytest.MonkeyPatch, cookie_file: Path) -> Iterator[Vinta
         monkeypatch.delenv(name, raising=False)
     reset_vr_settings_cache()
     brands.clear_shared_caches()
+    NEXT_FORMS.clear()
     yield VintageAndRareSettings()
     reset_vr_settings_cache()
     brands.clear_shared_caches()
+    NEXT_FORMS.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 from riff.channels.contract import EndReason, ListingSnapshot, RemoteState
 from riff.channels.errors import AuthExpired, NotFound, Rejected, Transient
 from riff.channels.vintage_and_rare import consts
-from riff.channels.vintage_and_rare.adapter import VintageAndRareChannel
+from riff.channels.vintage_and_rare.adapter import NEXT_FORMS, NextForms, VintageAndRareChannel
 from riff.channels.vintage_and_rare.browser import BrowserUnavailable
+from riff.channels.vintage_and_rare.forms import HtmlForm
 from riff.channels.vintage_and_rare.settings import VintageAndRareSettings
 from riff.core.clock import UTC
 from riff_sandbox.runner import RunningSandbox
@@ -25,6 +27,7 @@ from riff_sandbox.testing import running
 
 from .conftest import (
     ImageServer,
+    add_form_loads,
     creates,
     exports,
     make_channel,
@@ -274,6 +277,99 @@ class TestCreate:
         )
         assert outcome.method == "browser"
         assert len(sandbox_items(sandbox, external_id="RIFF-FB")) == 1
+
+
+class TestNextForm:
+    """Creates in a row: the next create's add form loads while the site processes the current post; each
+    create still posts a form loaded for it alone."""
+
+    def test_the_next_form_loads_during_the_post_and_the_next_create_loads_none(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        sandbox_settings(sandbox, create_seconds=0.3)
+        # Two jobs, two adapters (as the worker opens one per job); the form waits in the process for the next.
+        run(
+            sandbox,
+            lambda ch: ch.create_listing(snapshot(sku="RIFF-NEXT-1"), brand="Fender", prefetch_next=True),
+        )
+        assert add_form_loads(sandbox) == 2
+        run(sandbox, lambda ch: ch.create_listing(snapshot(sku="RIFF-NEXT-2"), brand="Fender"))
+        assert add_form_loads(sandbox) == 2  # the second create loaded no form of its own
+        order = [r["method"] for r in sandbox.control.requests(path_prefix="/instruments/add_edit_item")]
+        assert order == ["GET", "GET", "POST", "POST"]  # the second form arrived while the first post ran
+        assert creates(sandbox) == 2
+        assert [len(sandbox_items(sandbox, external_id=s)) for s in ("RIFF-NEXT-1", "RIFF-NEXT-2")] == [1, 1]
+        posts = sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="POST")
+        tokens = [re.search(r'name="form_token"\r\n\r\n(\w+)', str(p["body"])) for p in posts]
+        assert all(tokens) and len({t.group(1) for t in tokens if t}) == 2
+
+    def test_without_a_next_create_no_form_is_loaded_ahead(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        run(sandbox, lambda ch: ch.create_listing(snapshot(), brand="Fender"))
+        assert add_form_loads(sandbox) == 1 and creates(sandbox) == 1
+
+    def test_a_form_loaded_ahead_that_the_site_refuses_is_replaced_once(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        async def scenario(channel: VintageAndRareChannel) -> Any:
+            await channel.client.login()
+            stale = await channel.client.get_add_form()
+            stale.set("form_token", "no-longer-valid")  # as if the site had dropped it meanwhile
+            NEXT_FORMS.put(channel._form_key(), stale)
+            return await channel.create_listing(snapshot(sku="RIFF-STALE"), brand="Fender")
+
+        outcome = run(sandbox, scenario)
+        assert (outcome.remote_id, outcome.ambiguous) == (None, False)
+        posts = sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="POST")
+        assert [p["status"] for p in posts] == [
+            200,
+            302,
+        ]  # refused (the form again, nothing saved), then saved
+        assert len(sandbox_items(sandbox, external_id="RIFF-STALE")) == 1
+
+    def test_a_refusal_of_a_fresh_form_is_still_the_sites_verdict(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        with pytest.raises(Rejected):
+            run(sandbox, lambda ch: ch.create_listing(snapshot(brand="Zzyzx"), brand="Zzyzx"))
+        assert len(sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="POST")) == 1
+
+    def test_a_form_that_cannot_be_loaded_ahead_changes_nothing(
+        self, sandbox: RunningSandbox, vr_env: VintageAndRareSettings
+    ) -> None:
+        async def scenario(channel: VintageAndRareChannel) -> Any:
+            await channel.client.login()
+            NEXT_FORMS.put(channel._form_key(), await channel.client.get_add_form())
+            sandbox.control.faults(
+                error_5xx_burst=100, path_prefix="/instruments/add_edit_item", methods=["GET"]
+            )
+            outcome = await channel.create_listing(
+                snapshot(sku="RIFF-AHEAD"), brand="Fender", prefetch_next=True
+            )
+            return outcome, NEXT_FORMS.take(channel._form_key())
+
+        outcome, kept = run(sandbox, scenario)
+        assert outcome.remote_id is None and not outcome.ambiguous and kept is None
+        assert len(sandbox_items(sandbox, external_id="RIFF-AHEAD")) == 1
+        failed = sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="GET")[-1]
+        assert failed["status"] >= 500  # tried once, quietly, no retry
+        assert len(sandbox.control.requests(path_prefix="/instruments/add_edit_item", method="GET")) == 2
+
+    def test_forms_are_kept_per_session_used_once_and_only_while_fresh(self) -> None:
+        kept = NextForms(max_age_seconds=60)
+        form = HtmlForm(
+            action="/instruments/add_edit_item", method="POST", enctype="multipart/form-data", fields=[]
+        )
+        kept.put(("https://site", "session-1"), form, now=100.0)
+        assert kept.take(("https://site", "session-2"), now=101.0) is None  # another PHP session
+        assert kept.take(("https://other", "session-1"), now=101.0) is None  # another site
+        assert kept.take(("https://site", "session-1"), now=101.0) is form
+        assert kept.take(("https://site", "session-1"), now=102.0) is None  # used once
+        kept.put(("https://site", "session-1"), form, now=100.0)
+        assert kept.take(("https://site", "session-1"), now=160.5) is None  # too old
+        kept.put(None, form, now=100.0)  # no session: nothing kept
+        assert kept.take(None, now=100.0) is None
 
 
 class TestUpdate:

@@ -21,7 +21,7 @@ from riff.jobs.models import Job
 from riff_sandbox.runner import RunningSandbox
 
 from ..helpers import read_jobs
-from .conftest import ImageServer, creates, exports, sandbox_item, sandbox_settings
+from .conftest import ImageServer, add_form_loads, creates, exports, sandbox_item, sandbox_settings
 from .factories import create_product
 
 PUBLISH = "vintage_and_rare.publish"
@@ -127,6 +127,24 @@ class TestPublish:
         for listing in listings:
             item = sandbox_item(sandbox, listing.remote_id or "")
             assert item["external_id"] == f"RIFF-3000{listing.product_id - product_ids[0]:04d}"
+
+    def test_queued_creates_post_forms_loaded_while_the_previous_create_was_posted(
+        self,
+        owner_client: TestClient,
+        database: Database,
+        sandbox: RunningSandbox,
+        account_id: int,
+        worker: Any,
+    ) -> None:
+        sandbox_settings(sandbox, create_seconds=0.2)
+        _publish(owner_client, _products(database, 3))
+        worker.process_available()
+        assert _statuses(database) == ["completed"] * 3 and creates(sandbox) == 3 and exports(sandbox) == 1
+        # One form per create: the first loads its own; each later one was loaded during the post before it;
+        # the last create loads none ahead (nothing follows it).
+        assert add_form_loads(sandbox) == 3
+        order = [r["method"] for r in sandbox.control.requests(path_prefix="/instruments/add_edit_item")]
+        assert order == ["GET", "GET", "POST", "GET", "POST", "POST"]
 
     def test_max_batch_size_resolves_before_the_queue_is_empty(
         self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any,

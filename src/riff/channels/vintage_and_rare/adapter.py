@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -188,15 +190,20 @@ class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndR
 
     # --- create -------------------------------------------------------------------------------------------
 
-    async def create_listing(self, product: ProductSnapshot, *, brand: str) -> CreateOutcome:
+    async def create_listing(
+        self, product: ProductSnapshot, *, brand: str, prefetch_next: bool = False
+    ) -> CreateOutcome:
         """Fill and submit the add form once (HTTP or browser, per ``create_method``; HTTP falls back to
-        the browser when it fails before submitting). Never resubmits."""
+        the browser when it fails before submitting). Never resubmits what the site may have saved.
+
+        ``prefetch_next``: another create follows (the caller knows the queue): while the site processes
+        this post, the HTTP path loads the add form that create will fill (``NEXT_FORMS``)."""
         mapping.check_listable(product, self.config)
         urls = [image.url for image in sorted(product.images, key=lambda i: i.position)]
         async with images.downloaded(urls, transport=self._image_transport) as local_images:
             if self.config.create_method == "http":
                 try:
-                    return await self._create_http(product, brand, local_images)
+                    return await self._create_http(product, brand, local_images, prefetch_next=prefetch_next)
                 except _FallBack as fallback:
                     if not self.config.browser_fallback:
                         raise _channel_error(fallback.error) from None
@@ -206,15 +213,42 @@ class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndR
             return await self._create_browser(product, brand, local_images)
 
     async def _create_http(
-        self, product: ProductSnapshot, brand: str, local_images: Sequence[images.LocalImage]
+        self,
+        product: ProductSnapshot,
+        brand: str,
+        local_images: Sequence[images.LocalImage],
+        *,
+        prefetch_next: bool = False,
+    ) -> CreateOutcome:
+        ahead = _FormAhead(self) if prefetch_next else None
+        try:
+            outcome = await self._post_add_form(product, brand, local_images, ahead)
+        except BaseException:
+            if ahead is not None:
+                await ahead.settle(wait=False)
+            raise
+        if ahead is not None:
+            await ahead.settle(wait=True)
+        return outcome
+
+    async def _post_add_form(
+        self,
+        product: ProductSnapshot,
+        brand: str,
+        local_images: Sequence[images.LocalImage],
+        ahead: _FormAhead | None,
     ) -> CreateOutcome:
         for round_number in range(2):
-            try:
-                form = await self.client.get_add_form()
-            except (Rejected, AuthExpired, RateLimited, SiteMaintenance):
-                raise  # the browser would meet the same answer
-            except (ChannelError, forms.FormNotFound) as exc:
-                raise _FallBack(exc) from None
+            # A form loaded for this create while the previous one was posted; else load it now.
+            form = NEXT_FORMS.take(self._form_key()) if round_number == 0 else None
+            loaded_ahead = form is not None
+            if form is None:
+                try:
+                    form = await self.client.get_add_form()
+                except (Rejected, AuthExpired, RateLimited, SiteMaintenance):
+                    raise  # the browser would meet the same answer
+                except (ChannelError, forms.FormNotFound) as exc:
+                    raise _FallBack(exc) from None
             if not form.has("form_token") or not form.has("recipient_name"):
                 raise _FallBack(
                     ChannelError("the add form has changed (no form_token/recipient_name)", channel=self.slug)
@@ -224,6 +258,8 @@ class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndR
                 Upload(f"image_{n}", image.filename, image.path.read_bytes(), image.content_type)
                 for n, image in enumerate(local_images, start=1)
             ]
+            if ahead is not None:
+                ahead.start()  # the next create's form loads while the site processes this post
             try:
                 response = await self.client.submit_item_form(consts.ADD_FORM_PATH, form.values(), uploads)
             except ChannelError as exc:
@@ -232,19 +268,33 @@ class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndR
                     return CreateOutcome(remote_id=None, method="http", ambiguous=True)
                 raise
             location = response.location if response.is_redirect else None
-            if location and "/login" in location and round_number == 0:
-                await self.client.login(force=True)  # the session died between the form and the post
-                continue
+            if location and "/login" in location:
+                if round_number == 0:
+                    await self.client.login(force=True)  # the session died between the form and the post
+                    continue
+                break  # logged in again and sent back to the login page: nothing was saved
             if location:
                 remote_id = mapping.item_id_from_url(location)
                 log.info("vintage_and_rare.create.ok", sku=product.sku, remote_id=remote_id, method="http")
                 return CreateOutcome(remote_id=remote_id, method="http", landing_url=location)
             errors = forms.page_errors(response.content)
+            if errors and loaded_ahead:
+                # The site refused a form loaded ahead (its token may no longer be valid). A refusal saves
+                # nothing, so the create goes once more with a form loaded now.
+                log.warning(
+                    "vintage_and_rare.create.form_ahead_refused", sku=product.sku, error=errors[0][:300]
+                )
+                continue
             if errors:
                 raise Rejected("; ".join(errors), channel=self.slug, field=browser._field_of(errors[0]))
             raise _FallBack(ChannelError(f"the add form answered {response.status} without a redirect or an error",
                                          channel=self.slug))  # fmt: skip
         raise AuthExpired("V&R keeps losing the session while RIFF submits the add form", channel=self.slug)
+
+    def _form_key(self) -> tuple[str, str] | None:
+        """Which forms loaded ahead this create may use: the site's, from this PHP session."""
+        cookie = self.jar.get(consts.SESSION_COOKIE, self.client.session.host)
+        return (self.base_url, cookie.value) if cookie is not None else None
 
     def _fill_add_form(self, form: forms.HtmlForm, product: ProductSnapshot, brand: str) -> None:
         for name, value in mapping.form_values(product, brand, self.config).items():
@@ -487,10 +537,97 @@ class VintageAndRareChannel(ChannelAdapterBase[VintageAndRareConfig, VintageAndR
         return status
 
 
+FormKey = tuple[str, str]  # (site, PHP session id)
+
+
+class NextForms:
+    """Add forms loaded ahead of the creates that will fill them: at most one per site and PHP session, each
+    handed out once, and only while younger than ``max_age_seconds``. Process-wide (an adapter lives for one
+    job; the form is for the next job's create). Thread-safe.
+
+    Never a form reused: each create posts a form loaded for it alone (the site issues a ``form_token`` per page
+    view and accepts it once); only *when* it is loaded changes."""
+
+    def __init__(self, max_age_seconds: float = consts.NEXT_FORM_MAX_AGE_SECONDS) -> None:
+        self.max_age_seconds = max_age_seconds
+        self._forms: dict[FormKey, tuple[float, forms.HtmlForm]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: FormKey | None, form: forms.HtmlForm, *, now: float | None = None) -> None:
+        if key is None:
+            return
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for stale in [k for k, (at, _) in self._forms.items() if now - at > self.max_age_seconds]:
+                del self._forms[stale]
+            self._forms[key] = (now, form)  # an older one for the same session goes unused: no harm
+
+    def take(self, key: FormKey | None, *, now: float | None = None) -> forms.HtmlForm | None:
+        if key is None:
+            return None
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            entry = self._forms.pop(key, None)
+        if entry is None or now - entry[0] > self.max_age_seconds:
+            return None
+        return entry[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forms.clear()
+
+
+NEXT_FORMS = NextForms()
+
+
+class _FormAhead:
+    """Loads the next create's add form while this create's post is in flight, then keeps it in
+    ``NEXT_FORMS``. Best effort: it never logs in, never starts a browser, and a failure only means the next
+    create loads its form itself."""
+
+    def __init__(self, channel: VintageAndRareChannel) -> None:
+        self.channel = channel
+        self.task: asyncio.Task[tuple[FormKey | None, forms.HtmlForm]] | None = None
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._load())
+            self.task.add_done_callback(_consume_outcome)
+
+    async def _load(self) -> tuple[FormKey | None, forms.HtmlForm]:
+        await asyncio.sleep(consts.NEXT_FORM_DELAY_SECONDS)  # the post goes out first
+        form = await self.channel.client.get_add_form(quiet=True)
+        return self.channel._form_key(), form  # the session that was served this form
+
+    async def settle(self, *, wait: bool) -> None:
+        """Keep the form if it loaded (waiting up to ``NEXT_FORM_WAIT_SECONDS`` when ``wait``), else drop it."""
+        task = self.task
+        if task is None:
+            return
+        if wait and not task.done():
+            await asyncio.wait([task], timeout=consts.NEXT_FORM_WAIT_SECONDS)
+        if not task.done():
+            task.cancel()
+            return
+        if task.cancelled() or task.exception() is not None:
+            log.info("vintage_and_rare.create.form_ahead_unavailable",
+                     error=None if task.cancelled() else str(task.exception())[:200])  # fmt: skip
+            return
+        key, form = task.result()
+        if form.has("form_token") and form.has("recipient_name"):
+            NEXT_FORMS.put(key, form)
+
+
+def _consume_outcome(task: asyncio.Task[Any]) -> None:
+    """A form loaded ahead that nobody waits for: its outcome is read, so asyncio does not warn."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _channel_error(error: ChannelError | Exception) -> ChannelError:
     if isinstance(error, ChannelError):
         return error
     return ChannelError(str(error), channel=consts.SLUG)
 
 
-__all__ = ["CreateOutcome", "VintageAndRareChannel"]
+__all__ = ["NEXT_FORMS", "CreateOutcome", "NextForms", "VintageAndRareChannel"]

@@ -313,8 +313,12 @@ class VintageAndRareClient:
 
     # --- the add/edit form ----------------------------------------------------------------------------
 
-    async def get_add_form(self) -> forms.HtmlForm:
-        response = await self._call("GET", consts.ADD_FORM_PATH)
+    async def get_add_form(self, *, quiet: bool = False) -> forms.HtmlForm:
+        """The blank add form. ``quiet``: only if the session, the clearance and the site are fine right now
+        (no login, no browser, no retry): a form loaded ahead of its create (``adapter.NEXT_FORMS``)."""
+        response = await self._call(
+            "GET", consts.ADD_FORM_PATH, login=not quiet, bootstrap=not quiet, attempts=1 if quiet else 3
+        )
         return forms.parse_form(response.content, form_id="add_edit_item_form")
 
     async def get_edit_form(self, item_id: str) -> forms.HtmlForm:

@@ -81,6 +81,13 @@ RESOLUTION_RETRY_SECONDS = 60.0
 STALE_PENDING = dt.timedelta(hours=1)
 MODEL_MATCH_THRESHOLD = 85.0  # rapidfuzz token_set_ratio, 0-100
 
+# Creates in a row: the next create's add form is loaded while the site processes the current post
+# (adapter.NEXT_FORMS). It is used once, by a create in the same PHP session, while younger than this; the load
+# starts this long after the post went out; a create waits this long at most for it before moving on.
+NEXT_FORM_MAX_AGE_SECONDS = 300.0
+NEXT_FORM_DELAY_SECONDS = 0.01
+NEXT_FORM_WAIT_SECONDS = 5.0
+
 # Days before cf_clearance expires from which cookies-status warns.
 COOKIE_WARN_DAYS = 14
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +13,8 @@ from riff.catalog.models import Product
 from riff.channels.models import Listing
 from riff.channels.repository import ListingRepository
 from riff.channels.vintage_and_rare import consts
+from riff.jobs.consts import JobStatus
+from riff.jobs.models import Job
 from riff.sync.models import SyncEvent
 
 RESOLUTION_EVENT = "vr_id_resolution"
@@ -37,6 +41,14 @@ def known_remote_ids(session: Session) -> dict[str, int]:
     return ListingRepository(session).remote_ids(consts.SLUG)
 
 
+def listing_accounts(session: Session, listing_ids: Sequence[int]) -> dict[int, int | None]:
+    """Listing id -> its channel account id, for the listings that exist, in one query."""
+    if not listing_ids:
+        return {}
+    rows = session.execute(sa.select(Listing.id, Listing.account_id).where(Listing.id.in_(list(listing_ids))))
+    return {int(listing_id): account_id for listing_id, account_id in rows.tuples()}
+
+
 def max_known_remote_id(session: Session) -> int:
     """The highest V&R item id RIFF knows: every item created later has a higher one."""
     best = 0
@@ -44,6 +56,20 @@ def max_known_remote_id(session: Session) -> int:
         if remote_id.isdigit():
             best = max(best, int(remote_id))
     return best
+
+
+def publish_queue(session: Session, kind: str, now: dt.datetime) -> tuple[int, int]:
+    """``(pending, runnable)`` for the batch triggers, in one statement: create jobs of ``kind`` awaiting their
+    V&R id (``completed_pending_id``), and queued ones that could run now (a job backing off until later
+    does not count)."""
+    pending = JobStatus.COMPLETED_PENDING_ID.value
+    queued = JobStatus.QUEUED.value
+    statement = sa.select(
+        sa.func.sum(sa.case((Job.status == pending, 1), else_=0)),
+        sa.func.sum(sa.case((sa.and_(Job.status == queued, Job.run_after <= now), 1), else_=0)),
+    ).where(Job.kind == kind, Job.status.in_([pending, queued]))
+    row = session.execute(statement).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def record_resolution(session: Session, summary: dict[str, Any], *, outcome: str, message: str) -> SyncEvent:

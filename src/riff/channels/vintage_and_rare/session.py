@@ -16,6 +16,7 @@ This module knows nothing about Cloudflare, logins or pages: ``client.py`` inter
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
@@ -336,7 +337,7 @@ class VRSession:
         status, whatever it is, is the caller's to interpret."""
         template = template or path.split("?", 1)[0]
         if self.rate_limiter is not None:
-            await self.rate_limiter.acquire(consts.SLUG, cost)
+            await self._acquire(cost)
         url = self.url(path)
         started = time.perf_counter()
         try:
@@ -354,6 +355,24 @@ class VRSession:
         outcome = "ok" if response.status < 400 else "retry" if response.status >= 500 else "failed"
         self._record(method, template, response.status, started, outcome, None)
         return response
+
+    async def _acquire(self, cost: float) -> None:
+        """Book ``cost`` units of the channel's shared rate limit, then wait as long as it says.
+
+        When the limiter offers a synchronous ``reserve`` (the job engine's ``riff.jobs.ratelimit.RateLimiter``)
+        the booking is made right here: the same booking in the same shared bucket as ``acquire``, without the
+        hop to a worker thread and back that ``acquire`` makes around its short database transaction. This event
+        loop runs one V&R job at a time (channel concurrency 1), so holding it for that transaction delays
+        nothing but this job's own requests."""
+        limiter = self.rate_limiter
+        assert limiter is not None
+        reserve = getattr(limiter, "reserve", None)
+        if reserve is None:
+            await limiter.acquire(consts.SLUG, cost)
+            return
+        wait = float(reserve(consts.SLUG, cost))  # raises RateLimitWaitTooLong (retryable) like acquire
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _send(
         self,

@@ -23,7 +23,7 @@ run it too.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from riff.channels import service
 from riff.channels import tasks as shared
@@ -31,7 +31,8 @@ from riff.channels.contract import RemoteOrder, RemoteState
 from riff.channels.errors import ChannelError, NotFound, Transient
 from riff.channels.models import AccountStatus, ChannelAccount, Listing, ListingState
 from riff.channels.repository import ChannelAccountRepository, ListingRepository
-from riff.channels.vintage_and_rare import consts, repository, resolution
+from riff.channels.vintage_and_rare import consts, mapping, repository, resolution
+from riff.channels.vintage_and_rare.adapter import VintageAndRareChannel
 from riff.channels.vintage_and_rare.resolution import EXTRAS_KEY, MatchCriteria
 from riff.channels.vintage_and_rare.settings import get_vr_settings
 from riff.core.clock import utcnow
@@ -81,9 +82,9 @@ def _job_pending(ctx: Any, job_id: int) -> bool:
 
 @job_handler(PUBLISH_KIND, max_attempts=8, timeout_seconds=PUBLISH_TIMEOUT_SECONDS)
 async def publish(ctx: Any) -> Any:
-    with ctx.database.read_session() as session:
+    with ctx.database.read_session() as session:  # everything the create needs to know, in one read
         listing = shared._require_listing(session, ctx)
-        account = shared._load_account(ctx, SLUG, listing.account_id)
+        account = _usable_account(session, listing.account_id)
         if listing.remote_id:
             return {"remote_id": listing.remote_id, "skipped": "the product is already listed on V&R"}
         marker = _marker(listing)
@@ -92,6 +93,7 @@ async def publish(ctx: Any) -> Any:
             repository.max_known_remote_id(session),
             int((account.config or {}).get("last_export_max_id") or 0),
         )
+        _, creates_waiting = repository.publish_queue(session, PUBLISH_KIND, utcnow())
     other_job = marker.get("pending_job_id")
     if marker.get("state") in ("submitting", "submitted") and other_job not in (None, ctx.job_id):
         if _job_pending(ctx, int(other_job)):
@@ -106,12 +108,17 @@ async def publish(ctx: Any) -> Any:
             return repository.brand_listed(session, brand)
 
     try:
-        async with shared.connected(ctx, account) as channel:
-            brand, warning = await channel.brand_to_list(snapshot.brand or "", local_lookup)  # type: ignore[attr-defined]
+        async with shared.connected(ctx, account) as opened:
+            channel = cast(VintageAndRareChannel, opened)
+            mapping.check_listable(snapshot, channel.config)  # Rejected before any request
+            brand, warning = await channel.brand_to_list(snapshot.brand or "", local_lookup)
             criteria = MatchCriteria.for_product(snapshot, brand=brand, last_known_vr_id=last_known_id)
             _write_ahead(ctx, criteria, warning)
             try:
-                outcome = await channel.create_listing(snapshot, brand=brand)  # type: ignore[attr-defined]
+                # Another create waits: its add form loads while the site processes this one's post.
+                outcome = await channel.create_listing(
+                    snapshot, brand=brand, prefetch_next=creates_waiting > 0
+                )
             except ChannelError:
                 _clear_write_ahead(ctx)  # refused or not sent: nothing exists on V&R
                 raise
@@ -119,7 +126,7 @@ async def publish(ctx: Any) -> Any:
         shared.record_failure(ctx.database, exc, account_id=account.id, listing_id=ctx.listing_id)
         raise
     if outcome.remote_id:
-        url = channel.listing_url(outcome.remote_id)  # type: ignore[attr-defined]
+        url = channel.listing_url(outcome.remote_id)
         with ctx.database.session() as session:
             listing = shared._require_listing(session, ctx)
             listing.remote_id = outcome.remote_id
@@ -133,21 +140,31 @@ async def publish(ctx: Any) -> Any:
             listing.last_error = warning
             _set_marker(listing, {"state": "resolved", "remote_id": outcome.remote_id, "method": outcome.method,
                                   "warnings": [warning] if warning else []})  # fmt: skip
-            update_job_payload(
-                session, ctx.job_id, {"listing_created": True, "vr_listing_id": outcome.remote_id}
-            )
         log.info(f"{SLUG}.listing.publish.ok", listing_id=ctx.listing_id, remote_id=outcome.remote_id)
         return {"remote_id": outcome.remote_id, "url": url, "method": outcome.method, "csv_downloads": 0,
                 "warning": warning}  # fmt: skip
     return _finish_pending(ctx, ambiguous=outcome.ambiguous, warning=warning, method=outcome.method)
 
 
+def _usable_account(session: Any, account_id: int | None) -> ChannelAccount:
+    """``riff.channels.tasks._load_account`` within the handler's own read: the account, detached;
+    ``AuthExpired`` while it needs attention; rescheduled to the end of a RIFF maintenance window."""
+    from riff.sync.pull import wait_out_window
+
+    account = service.resolve_account(session, SLUG, account_id)
+    session.expunge(account)
+    wait_out_window(session, SLUG, account.id)
+    service.ensure_usable(account)
+    return account
+
+
 def _write_ahead(ctx: Any, criteria: MatchCriteria, warning: str | None) -> None:
     """Committed before the submit: whatever happens next, the criteria to find the listing survive."""
     now = utcnow().isoformat()
     with ctx.database.session() as session:
-        update_job_payload(session, ctx.job_id, {"match_criteria": criteria.to_payload(), "submission_started": now,
-                                                 "listing_created": False})  # fmt: skip
+        update_job_payload(
+            session, ctx.job_id, {"match_criteria": criteria.to_payload(), "submission_started": now}
+        )
         listing = shared._require_listing(session, ctx)
         _set_marker(listing, {"state": "submitting", "pending_job_id": ctx.job_id, "submission_started": now,
                               "match_criteria": criteria.to_payload(), "warnings": [warning] if warning else []})  # fmt: skip
@@ -176,8 +193,8 @@ def _finish_pending(ctx: Any, *, ambiguous: bool, warning: str | None, method: s
         listing.last_error = warning
         update_job_payload(session, ctx.job_id, {"listing_created": not ambiguous, "submitted_at": now.isoformat(),
                                                  "submission_ambiguous": ambiguous})  # fmt: skip
-        pending = resolution.pending_count(session) + 1  # this job becomes pending when the handler returns
-        queued = resolution.runnable_publish_jobs(session, now)
+        pending, queued = repository.publish_queue(session, PUBLISH_KIND, now)
+        pending += 1  # this job becomes pending when the handler returns
         trigger = None
         if pending >= settings.max_batch_size:
             trigger = "max_batch"
