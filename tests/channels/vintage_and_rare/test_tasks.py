@@ -44,6 +44,18 @@ def _publish(client: TestClient, product_ids: list[int]) -> None:
         assert accepted.status_code == 202, accepted.text
 
 
+def _listed_with_id(
+    client: TestClient, database: Database, sandbox: RunningSandbox, worker: Any, **overrides: Any
+) -> int:
+    """One product created and listed on V&R, the site naming the new id in its redirect (no resolution);
+    returns the product id."""
+    sandbox_settings(sandbox, id_in_redirect=True)
+    [product_id] = _products(database, 1, **overrides)
+    _publish(client, [product_id])
+    assert worker.process_available() == 1
+    return product_id
+
+
 def _listings(database: Database) -> list[Listing]:
     with database.read_session() as session:
         found = list(
@@ -65,10 +77,7 @@ class TestPublish:
         self, owner_client: TestClient, database: Database, sandbox: RunningSandbox, account_id: int, worker: Any,
         images: ImageServer,
     ) -> None:  # fmt: skip
-        sandbox_settings(sandbox, id_in_redirect=True)
-        [product_id] = _products(database, 1, image_urls=[images.url("a")])
-        _publish(owner_client, [product_id])
-        assert worker.process_available() == 1
+        product_id = _listed_with_id(owner_client, database, sandbox, worker, image_urls=[images.url("a")])
         [listing] = _listings(database)
         assert listing.state == State.LIVE and listing.remote_id is not None
         assert listing.remote_url == f"{sandbox.base_url}/product/{listing.remote_id}"
@@ -173,10 +182,7 @@ class TestPublish:
         account_id: int,
         worker: Any,
     ) -> None:
-        sandbox_settings(sandbox, id_in_redirect=True)
-        [product_id] = _products(database, 1, brand="Bespoke Luthier Co")
-        _publish(owner_client, [product_id])
-        worker.process_available()
+        product_id = _listed_with_id(owner_client, database, sandbox, worker, brand="Bespoke Luthier Co")
         [listing] = _listings(database)
         assert listing.state == State.LIVE
         assert (
@@ -390,10 +396,7 @@ class TestRemoteActions:
         account_id: int,
         worker: Any,
     ) -> None:
-        sandbox_settings(sandbox, id_in_redirect=True)
-        [product_id] = _products(database, 1)
-        _publish(owner_client, [product_id])
-        worker.process_available()
+        _listed_with_id(owner_client, database, sandbox, worker)
         remote_id = _listings(database)[0].remote_id
         assert owner_client.post(f"/api/vr/listings/{remote_id}/end").status_code == 202
         worker.process_available()
@@ -427,10 +430,7 @@ class TestRemoteActions:
         from riff.catalog.models import Product
         from riff.channels import service
 
-        sandbox_settings(sandbox, id_in_redirect=True)
-        [product_id] = _products(database, 1)
-        _publish(owner_client, [product_id])
-        worker.process_available()
+        product_id = _listed_with_id(owner_client, database, sandbox, worker)
         with database.session() as session:
             product = session.get(Product, product_id)
             assert product is not None
